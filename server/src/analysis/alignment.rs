@@ -1,0 +1,264 @@
+//! Aligning a document's headings with an outline's sections, as a whole.
+//!
+//! Every heading is matched to at most one section and every section to at most one heading,
+//! by wording (see `matching.rs`), whatever its level or place. Order is then judged on the
+//! whole match: the longest run of sections in template order stays, and every section outside
+//! it is out of order, so all differences are found, not only the first (markdownlint's MD043
+//! stops at the first). The rules read this alignment; none of them re-matches.
+
+use std::collections::HashMap;
+
+use super::markdown::Heading;
+use super::matching;
+use super::outline::Outline;
+
+/// How a heading was taken as a section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatchKind {
+    /// The template's wording (ignoring case and markup).
+    Exact,
+    /// The same words after folding: "Goals" for "Goal", "Project Compliance" ...
+    Reworded,
+    /// One of the section's aliases in the outline data.
+    Alias(String),
+    /// The heading holds all the section's words: "Security Hygiene and Secure Development
+    /// Practices" for "Secure Development Practices".
+    Contains,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match {
+    pub heading: usize,
+    pub kind: MatchKind,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Alignment {
+    /// The template's own first heading, left in the document ("Joint-review Outline").
+    pub preamble: Option<usize>,
+    /// The document's title heading ("Joint-review of Flibble").
+    pub title: Option<usize>,
+    /// Per outline section, the heading taken as it.
+    pub section_match: Vec<Option<Match>>,
+    /// Per heading, the section it was taken as.
+    pub heading_section: Vec<Option<usize>>,
+    /// Headings that repeat a section already matched: (heading, section).
+    pub duplicates: Vec<(usize, usize)>,
+    /// Sections present but out of the template's order (a section whose parent is out of
+    /// order too is not listed: it moved with its parent).
+    pub out_of_order: Vec<usize>,
+    /// The heading level that depth 0 (the title) has in this document: a section of depth `d`
+    /// is expected at level `base_level + d`.
+    pub base_level: i32,
+    /// Per heading, the nearest heading before it with a lower level.
+    pub heading_parent: Vec<Option<usize>>,
+}
+
+impl Alignment {
+    pub fn new(outline: &Outline, headings: &[Heading]) -> Alignment {
+        let mut a = Alignment {
+            section_match: vec![None; outline.sections.len()],
+            heading_section: vec![None; headings.len()],
+            heading_parent: parents(headings),
+            ..Alignment::default()
+        };
+        a.find_title(outline, headings);
+        let keys: Vec<Vec<String>> = outline.sections.iter().map(|s| s.keys().collect()).collect();
+        let heading_keys: Vec<String> = headings.iter().map(|h| matching::key(&h.text)).collect();
+
+        // Same words first, for every section, parents before children (template order).
+        for (s, section) in outline.sections.iter().enumerate() {
+            let candidates: Vec<usize> = (0..headings.len())
+                .filter(|&h| a.is_free(h) && keys[s].contains(&heading_keys[h]))
+                .collect();
+            let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) else { continue };
+            let kind = if headings[chosen].text.trim().eq_ignore_ascii_case(&section.title) {
+                MatchKind::Exact
+            } else if heading_keys[chosen] == keys[s][0] {
+                MatchKind::Reworded
+            } else {
+                let alias = section.aliases.iter().find(|al| matching::key(al) == heading_keys[chosen]);
+                MatchKind::Alias(alias.cloned().unwrap_or_default())
+            };
+            a.assign(s, chosen, kind);
+            for &other in candidates.iter().filter(|&&h| h != chosen) {
+                if headings[other].level == headings[chosen].level {
+                    a.duplicates.push((other, s));
+                }
+            }
+        }
+        // Then headings that hold all of a missing section's words.
+        for (s, section) in outline.sections.iter().enumerate() {
+            if a.section_match[s].is_some() {
+                continue;
+            }
+            let candidates: Vec<usize> = (0..headings.len())
+                .filter(|&h| {
+                    a.is_free(h)
+                        && !a.duplicates.iter().any(|d| d.0 == h)
+                        && std::iter::once(&section.title)
+                            .chain(&section.aliases)
+                            .any(|t| matching::contains_all_words(&headings[h].text, t))
+                })
+                .collect();
+            if let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) {
+                a.assign(s, chosen, MatchKind::Contains);
+            }
+        }
+        a.duplicates.sort();
+        a.find_out_of_order(outline);
+        a.base_level = base_level(outline, headings, &a.section_match);
+        a
+    }
+
+    /// The heading a section was matched to.
+    pub fn heading_of(&self, section: usize) -> Option<usize> {
+        self.section_match[section].as_ref().map(|m| m.heading)
+    }
+
+    fn is_free(&self, heading: usize) -> bool {
+        self.heading_section[heading].is_none()
+            && Some(heading) != self.title
+            && Some(heading) != self.preamble
+    }
+
+    fn assign(&mut self, section: usize, heading: usize, kind: MatchKind) {
+        self.section_match[section] = Some(Match { heading, kind });
+        self.heading_section[heading] = Some(section);
+    }
+
+    /// Among candidate headings for a section, the first one whose document parent is the
+    /// section's matched parent, else the first one.
+    fn prefer_under_parent<'c>(&self, outline: &Outline, section: usize, candidates: &'c [usize]) -> Option<&'c usize> {
+        let parent_heading = outline.sections[section].parent.and_then(|p| self.heading_of(p));
+        candidates
+            .iter()
+            .find(|&&h| parent_heading.is_some() && self.heading_parent[h] == parent_heading)
+            .or(candidates.first())
+    }
+
+    fn find_title(&mut self, outline: &Outline, headings: &[Heading]) {
+        if let Some(preamble) = &outline.preamble_heading {
+            let key = matching::key(preamble);
+            self.preamble = headings.iter().take(3).position(|h| matching::key(&h.text) == key);
+        }
+        let root = matching::words(&outline.root_heading);
+        // "Joint-review of [Project]": the words before the placeholder, then anything.
+        let prefix: Vec<&String> = root.iter().take_while(|w| *w != "project").collect();
+        let is_root = |h: &Heading| {
+            let words = matching::words(&h.text);
+            words.len() >= prefix.len() && words.iter().zip(&prefix).all(|(a, b)| a == *b)
+        };
+        let candidates = || (0..headings.len()).filter(|&i| Some(i) != self.preamble);
+        let title = candidates().take(3).find(|&i| is_root(&headings[i])).or_else(|| {
+            // Otherwise the first heading, if it is not a section and no heading is above it.
+            let first = candidates().next()?;
+            let min_level = headings.iter().map(|h| h.level).min()?;
+            let key = matching::key(&headings[first].text);
+            let is_section = outline.sections.iter().any(|s| s.keys().any(|k| k == key));
+            (!is_section && headings[first].level == min_level && !headings[first].text.is_empty())
+                .then_some(first)
+        });
+        self.title = title;
+    }
+
+    fn find_out_of_order(&mut self, outline: &Outline) {
+        let mut present: Vec<(usize, usize)> = self
+            .section_match
+            .iter()
+            .enumerate()
+            .filter_map(|(s, m)| m.as_ref().map(|m| (m.heading, s)))
+            .collect();
+        present.sort();
+        let order: Vec<usize> = present.iter().map(|&(_, s)| s).collect();
+        let keep = longest_increasing(&order);
+        let moved: Vec<usize> = order
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !keep.contains(i))
+            .map(|(_, &s)| s)
+            .collect();
+        self.out_of_order = moved
+            .iter()
+            .copied()
+            .filter(|&s| {
+                let mut p = outline.sections[s].parent;
+                while let Some(parent) = p {
+                    if moved.contains(&parent) {
+                        return false;
+                    }
+                    p = outline.sections[parent].parent;
+                }
+                true
+            })
+            .collect();
+    }
+}
+
+fn parents(headings: &[Heading]) -> Vec<Option<usize>> {
+    let mut stack: Vec<usize> = Vec::new();
+    headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            while stack.last().is_some_and(|&p| headings[p].level >= h.level) {
+                stack.pop();
+            }
+            let parent = stack.last().copied();
+            stack.push(i);
+            parent
+        })
+        .collect()
+}
+
+/// The most common `level - depth` of matched sections, top-level sections counting double
+/// (they are the document's skeleton), the lower one on a tie.
+fn base_level(outline: &Outline, headings: &[Heading], matches: &[Option<Match>]) -> i32 {
+    let mut counts: HashMap<i32, usize> = HashMap::new();
+    for (s, m) in matches.iter().enumerate() {
+        if let Some(m) = m {
+            let depth = outline.sections[s].depth as i32;
+            let base = headings[m.heading].level as i32 - depth;
+            *counts.entry(base).or_default() += if depth == 1 { 2 } else { 1 };
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(base, n)| (n, -base))
+        .map_or(1, |(base, _)| base)
+}
+
+/// Indices of one longest strictly increasing subsequence of `values`.
+fn longest_increasing(values: &[usize]) -> Vec<usize> {
+    // Patience sorting with back links: O(n log n).
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev: Vec<Option<usize>> = vec![None; values.len()];
+    for i in 0..values.len() {
+        let pos = tails.partition_point(|&t| values[t] < values[i]);
+        prev[i] = pos.checked_sub(1).map(|p| tails[p]);
+        if pos == tails.len() {
+            tails.push(i);
+        } else {
+            tails[pos] = i;
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = tails.last().copied();
+    while let Some(i) = cur {
+        out.push(i);
+        cur = prev[i];
+    }
+    out.reverse();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lis() {
+        assert_eq!(longest_increasing(&[0, 5, 1, 2, 3]), [0, 2, 3, 4]);
+        assert_eq!(longest_increasing(&[]), Vec::<usize>::new());
+    }
+}

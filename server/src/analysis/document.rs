@@ -1,0 +1,274 @@
+//! The document model: text in a rope and the Markdown *block* syntax tree, kept in step.
+//!
+//! Each edit is applied to the rope and, as a tree-sitter [`InputEdit`], to the kept block tree,
+//! which is then re-parsed incrementally. The inline grammar is never run over the whole
+//! document here (see `../shared/docs/design-notes.md`, section 1): `markdown.rs` parses inline
+//! content only where the analysis needs it.
+
+use std::borrow::Cow;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+use super::text::TextRange;
+
+/// One open document.
+pub struct Document {
+    rope: Rope,
+    tree: Tree,
+    /// Made on the first edit; a [`snapshot`](Document::snapshot) has none until edited.
+    parser: Option<Parser>,
+}
+
+/// A parser for the Markdown block grammar.
+pub fn block_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_md::LANGUAGE.into())
+        .expect("the bundled tree-sitter-md block grammar matches the tree-sitter version");
+    parser
+}
+
+/// Parses the rope's text, reusing `old` (already edited) when given.
+///
+/// Tree-sitter reads the text through [`parser_view`], which works around a tree-sitter-md
+/// 0.5.4 bug: a table row whose cells are all empty (`| | |`, as the template's Metadata
+/// table ends) after a filled row, or a `|||` header row, turns the rest of the document into
+/// one `ERROR` node, losing every heading after it.
+fn parse_rope(parser: &mut Parser, rope: &Rope, old: Option<&Tree>) -> Tree {
+    let mut read = |byte: usize, _: Point| parser_view(rope, byte);
+    // Without a timeout or cancellation flag tree-sitter always returns a tree.
+    parser
+        .parse_with_options(&mut read, old, None)
+        .expect("tree-sitter returns a tree when no timeout or cancellation is set")
+}
+
+/// The bytes the parser sees from `byte` on. They are the document's bytes except on
+/// "empty rows" (lines of only `|` and blanks, with at least two `|`), where one byte is
+/// replaced so the row has a non-empty cell: the first blank becomes `x`, or, with no blank,
+/// the first `|` becomes `x`. Offsets do not move, so the tree's ranges are the document's.
+fn parser_view(rope: &Rope, byte: usize) -> Cow<'_, [u8]> {
+    if byte >= rope.len_bytes() {
+        return Cow::Borrowed(&[]);
+    }
+    let line = rope.byte_to_line(byte);
+    let line_start = rope.line_to_byte(line);
+    if let Some(fixed) = empty_row_replacement(rope.line(line)) {
+        let mut bytes: Vec<u8> = rope.line(line).bytes().collect();
+        bytes[fixed.0] = fixed.1;
+        return Cow::Owned(bytes.split_off(byte - line_start));
+    }
+    let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
+    let rest = &chunk.as_bytes()[byte - chunk_start..];
+    // Stop before the next line that could be an empty row; the next call handles it.
+    let mut end = rest.len();
+    let mut pos = 0;
+    while let Some(nl) = rest[pos..].iter().position(|&b| b == b'\n' || b == b'\r') {
+        let next = pos + nl + 1;
+        if next < rest.len() && may_start_empty_row(&rest[next..]) {
+            end = next;
+            break;
+        }
+        pos = next;
+    }
+    Cow::Borrowed(&rest[..end])
+}
+
+/// True when these bytes (the start of a line, possibly cut by a chunk boundary) could begin
+/// an empty row.
+fn may_start_empty_row(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .take_while(|&&b| b != b'\n' && b != b'\r')
+        .all(|&b| matches!(b, b'|' | b' ' | b'\t'))
+        && bytes.iter().take_while(|&&b| b != b'\n' && b != b'\r').any(|&b| b == b'|')
+}
+
+/// For an empty row: the index in the line of the byte to replace, and its replacement.
+fn empty_row_replacement(line: ropey::RopeSlice) -> Option<(usize, u8)> {
+    let mut pipes = 0;
+    let mut first_blank_after_pipe = None;
+    let mut first_pipe = None;
+    for (i, b) in line.bytes().enumerate() {
+        match b {
+            b'|' => {
+                pipes += 1;
+                first_pipe.get_or_insert(i);
+            }
+            b' ' | b'\t' => {
+                if pipes > 0 && first_blank_after_pipe.is_none() {
+                    first_blank_after_pipe = Some(i);
+                }
+            }
+            b'\n' | b'\r' => break,
+            _ => return None,
+        }
+        if i > 256 {
+            return None;
+        }
+    }
+    if pipes < 2 {
+        return None;
+    }
+    match first_blank_after_pipe {
+        Some(i) => Some((i, b'x')),
+        None => first_pipe.map(|i| (i, b'x')),
+    }
+}
+
+/// True when the line holding `offset` is an empty row (see [`parser_view`]).
+fn is_empty_row_at(rope: &Rope, offset: usize) -> bool {
+    let line = rope.byte_to_line(offset.min(rope.len_bytes()));
+    empty_row_replacement(rope.line(line)).is_some()
+}
+
+impl Document {
+    pub fn new(text: &str) -> Self {
+        let rope = Rope::from_str(text);
+        let mut parser = block_parser();
+        let tree = parse_rope(&mut parser, &rope, None);
+        Self { rope, tree, parser: Some(parser) }
+    }
+
+    /// A copy of this version for analysis elsewhere: O(1), the rope and the tree share their
+    /// storage with the original.
+    pub fn snapshot(&self) -> Document {
+        Document { rope: self.rope.clone(), tree: self.tree.clone(), parser: None }
+    }
+
+
+
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn len(&self) -> usize {
+        self.rope.len_bytes()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rope.len_bytes() == 0
+    }
+
+    /// The whole text (a copy).
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    /// The text of a byte range, clamped to the document and to char boundaries.
+    pub fn slice(&self, range: TextRange) -> String {
+        let start = self.floor_char_boundary(range.start);
+        let end = self.floor_char_boundary(range.end).max(start);
+        self.rope.byte_slice(start..end).to_string()
+    }
+
+    /// The largest char boundary at or before `offset` (clamped to the document).
+    pub fn floor_char_boundary(&self, offset: usize) -> usize {
+        let offset = offset.min(self.rope.len_bytes());
+        self.rope.char_to_byte(self.rope.byte_to_char(offset))
+    }
+
+    /// Replaces `range` (clamped to the document and to char boundaries) with `new_text`, and
+    /// re-parses incrementally. Returns the edit given to tree-sitter.
+    pub fn apply_change(&mut self, range: TextRange, new_text: &str) -> InputEdit {
+        let start = self.floor_char_boundary(range.start);
+        let old_end = self.floor_char_boundary(range.end).max(start);
+        // An empty row is seen by the parser with one byte changed (see `parser_view`); when an
+        // edit makes or unmakes one, the whole line is reported as edited so the parser
+        // re-reads the changed view. Widening is always allowed: an edit may claim more.
+        let touches_empty_row = |rope: &Rope, from: usize, to: usize| {
+            is_empty_row_at(rope, from) || is_empty_row_at(rope, to)
+        };
+        let widen = touches_empty_row(&self.rope, start, old_end) || {
+            let mut probe = self.rope.clone();
+            let c = probe.byte_to_char(start);
+            probe.remove(c..probe.byte_to_char(old_end));
+            probe.insert(c, new_text);
+            touches_empty_row(&probe, start, start + new_text.len())
+        };
+        let (edit_start, edit_old_end) = if widen {
+            let first = self.rope.byte_to_line(start);
+            let last = self.rope.byte_to_line(old_end);
+            let end_line = (last + 1).min(self.rope.len_lines());
+            (self.rope.line_to_byte(first), self.rope.line_to_byte(end_line).max(old_end))
+        } else {
+            (start, old_end)
+        };
+        let start_position = self.point(edit_start);
+        let old_end_position = self.point(edit_old_end);
+
+        let start_char = self.rope.byte_to_char(start);
+        let old_end_char = self.rope.byte_to_char(old_end);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, new_text);
+        let new_end = edit_old_end + start + new_text.len() - old_end;
+        let start = edit_start;
+        let old_end = edit_old_end;
+
+        let edit = InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position: self.point(new_end),
+        };
+        self.tree.edit(&edit);
+        let parser = self.parser.get_or_insert_with(block_parser);
+        self.tree = parse_rope(parser, &self.rope, Some(&self.tree));
+        edit
+    }
+
+    /// Replaces the whole text (full-document sync) and parses from scratch.
+    pub fn replace_all(&mut self, text: &str) {
+        self.rope = Rope::from_str(text);
+        let parser = self.parser.get_or_insert_with(block_parser);
+        self.tree = parse_rope(parser, &self.rope, None);
+    }
+
+    /// A fresh parse of the current text, for tests that compare it with the kept tree.
+    pub fn parse_from_scratch(&self) -> Tree {
+        parse_rope(&mut block_parser(), &self.rope, None)
+    }
+
+    /// The tree-sitter point of a byte offset. Tree-sitter counts columns in bytes from the
+    /// last `\n`, and the Markdown scanner measures indentation from that column, so the column
+    /// must be exact: a line that a lone `\r` started (an LSP line break, not a tree-sitter one)
+    /// belongs to the row before it. Rows only label nodes; they are the rope's line numbers,
+    /// which differ from tree-sitter's only after a lone `\r` and do not change what is parsed.
+    fn point(&self, offset: usize) -> Point {
+        let rope = &self.rope;
+        let mut line = rope.byte_to_line(offset);
+        let mut line_start = rope.line_to_byte(line);
+        while line > 0 && rope.byte(line_start - 1) == b'\r' {
+            line -= 1;
+            line_start = rope.line_to_byte(line);
+        }
+        Point { row: line, column: offset - line_start }
+    }
+}
+
+/// Kind and byte range of every node, in pre-order, for comparing two trees.
+pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        out.push((node.kind(), node.start_byte(), node.end_byte()));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}

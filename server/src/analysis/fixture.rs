@@ -1,0 +1,53 @@
+//! Test helpers: run the analysis on a fixture and print what it found, for snapshots.
+
+use super::config::Config;
+use super::diagnostics::Code;
+use super::document::Document;
+use super::markdown::InlineCache;
+use super::text::{Encoding, LineIndex};
+use super::{analyze, Analysis};
+
+/// Analyses `text` as a file called `file_name`.
+pub fn analysis(text: &str, file_name: &str) -> (Document, Analysis) {
+    let doc = Document::new(text);
+    let analysis = analyze(&doc, Some(file_name), &Config::default(), &mut InlineCache::new());
+    (doc, analysis)
+}
+
+/// The diagnostics of one rule, one per line: `line:col..line:col message` (1-based lines).
+pub fn diagnostics(text: &str, code: Code) -> String {
+    let (doc, analysis) = analysis(text, "test-joint-review.md");
+    let index = LineIndex::new(doc.rope());
+    let mut out = String::new();
+    for d in analysis.diagnostics.iter().filter(|d| d.code == code) {
+        let s = index.position(d.range.start, Encoding::Utf32);
+        let e = index.position(d.range.end, Encoding::Utf32);
+        out.push_str(&format!("{}:{}..{}:{} {}\n", s.line + 1, s.col + 1, e.line + 1, e.col + 1, d.message));
+    }
+    out
+}
+
+/// The joint-review template's document part (from its title on), with the sections whose
+/// titles are given cut out, each with its sub-sections.
+pub fn template_without(cut: &[&str]) -> String {
+    let template = super::outline::default_outline().template;
+    let start = template.find("# Joint-review of [Project]").expect("template title");
+    let body = &template[start..];
+    let mut out = String::new();
+    let mut skipping: Option<usize> = None;
+    for line in body.split_inclusive('\n') {
+        let level = line.chars().take_while(|&c| c == '#').count();
+        if level > 0 && line[level..].starts_with(' ') {
+            if skipping.is_some_and(|l| level <= l) {
+                skipping = None;
+            }
+            if skipping.is_none() && cut.contains(&line[level..].trim()) {
+                skipping = Some(level);
+            }
+        }
+        if skipping.is_none() {
+            out.push_str(line);
+        }
+    }
+    out
+}

@@ -1,0 +1,542 @@
+//! What the analysis needs from a Markdown document, read off the block tree: headings with
+//! their sections, content blocks, tables and `#anchor` links.
+//!
+//! Inline content (heading text, table cells, link targets) is parsed with the inline grammar
+//! only for the blocks that need it, through an [`InlineCache`] keyed by the block's text, so a
+//! keystroke re-parses only the inline content it changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tree_sitter::{Node, Parser};
+
+use super::document::Document;
+use super::text::TextRange;
+
+/// A heading (ATX or setext).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    /// The heading's lines, without the final line break.
+    pub range: TextRange,
+    /// The raw text after the `#` marker (or the setext paragraph), trimmed.
+    pub content: TextRange,
+    /// The rendered text: markup removed, code and link text kept, images dropped.
+    pub text: String,
+    /// From the heading's start to the next heading of the same or a higher level.
+    pub section: TextRange,
+    /// An empty ATX heading directly followed by a line of bold text (`##` then
+    /// `**Metadata**`, as documents exported from word processors have): `content` and `text`
+    /// come from that line, and this is the whole bold line.
+    pub bold_line_title: Option<TextRange>,
+}
+
+/// What kind of content block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Paragraph,
+    List,
+    Table,
+    Code,
+    Html,
+    /// An HTML block that is only comments: not content a reader sees.
+    Comment,
+    Quote,
+    Other,
+}
+
+/// A content block that is not a heading: a paragraph, a list item's paragraph, a table ...
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub range: TextRange,
+}
+
+/// A pipe table: rows of cells, the header row first (the delimiter row left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub range: TextRange,
+    pub rows: Vec<Vec<TextRange>>,
+}
+
+/// A link whose target is an anchor in this document (`[text](#anchor)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorLink {
+    /// The whole link.
+    pub range: TextRange,
+    /// The target after `#`, as written (the `#` excluded).
+    pub target: TextRange,
+    pub anchor: String,
+    /// The link's rendered text.
+    pub text: String,
+}
+
+/// A list item that is an entry of a list of links (a table of contents candidate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListItem {
+    pub range: TextRange,
+    /// Nesting depth: 0 for a top-level item.
+    pub depth: usize,
+    pub marker: String,
+}
+
+/// Everything the rules read, for one version of a document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Syntax {
+    pub headings: Vec<Heading>,
+    pub blocks: Vec<Block>,
+    pub tables: Vec<Table>,
+    pub lists: Vec<(TextRange, Vec<ListItem>)>,
+    /// Inline content ranges (paragraph text, table cells), where links may be.
+    pub inlines: Vec<TextRange>,
+    pub len: usize,
+}
+
+impl Syntax {
+    /// Reads the block tree of `doc`.
+    pub fn new(doc: &Document, cache: &mut InlineCache) -> Syntax {
+        let mut syntax = Syntax { len: doc.len(), ..Syntax::default() };
+        let mut stack = vec![doc.tree().root_node()];
+        // Depth-first, in document order.
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "atx_heading" | "setext_heading" => {
+                    if let Some(h) = read_heading(doc, node, cache) {
+                        syntax.headings.push(h);
+                    }
+                    continue;
+                }
+                "paragraph" => {
+                    syntax.blocks.push(block(BlockKind::Paragraph, node));
+                    collect_inlines(node, &mut syntax.inlines);
+                    continue;
+                }
+                "pipe_table" => {
+                    syntax.blocks.push(block(BlockKind::Table, node));
+                    syntax.tables.push(read_table(doc, node, &mut syntax.inlines));
+                    continue;
+                }
+                "list" => {
+                    if node.parent().is_none_or(|p| p.kind() != "list_item") {
+                        let mut items = Vec::new();
+                        read_list(doc, node, 0, &mut items);
+                        syntax.lists.push((range(node), items));
+                    }
+                }
+                "fenced_code_block" | "indented_code_block" => {
+                    syntax.blocks.push(block(BlockKind::Code, node));
+                    continue;
+                }
+                "html_block" => {
+                    let kind = if is_only_comments(&doc.slice(range(node))) {
+                        BlockKind::Comment
+                    } else {
+                        BlockKind::Html
+                    };
+                    syntax.blocks.push(block(kind, node));
+                    continue;
+                }
+                "block_quote" => syntax.blocks.push(block(BlockKind::Quote, node)),
+                "thematic_break" | "link_reference_definition" | "minus_metadata"
+                | "plus_metadata" => {
+                    syntax.blocks.push(block(BlockKind::Other, node));
+                    continue;
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        syntax.blocks.sort_by_key(|b| b.range.start);
+        syntax.inlines.sort();
+        let ends: Vec<usize> = (0..syntax.headings.len())
+            .map(|i| {
+                let level = syntax.headings[i].level;
+                syntax.headings[i + 1..]
+                    .iter()
+                    .find(|h| h.level <= level)
+                    .map_or(syntax.len, |h| h.range.start)
+            })
+            .collect();
+        for (h, end) in syntax.headings.iter_mut().zip(ends) {
+            h.section = TextRange::new(h.range.start, end.max(h.range.end));
+        }
+        syntax
+    }
+
+    /// The blocks inside a range.
+    pub fn blocks_in(&self, range: TextRange) -> impl Iterator<Item = &Block> {
+        let first = self.blocks.partition_point(|b| b.range.start < range.start);
+        self.blocks[first..].iter().take_while(move |b| b.range.start < range.end)
+    }
+
+    /// Every `#anchor` link in the document, in order.
+    pub fn anchor_links(&self, doc: &Document, cache: &mut InlineCache) -> Vec<AnchorLink> {
+        let mut links = Vec::new();
+        for &inline in &self.inlines {
+            let facts = cache.facts(&doc.slice(inline));
+            for link in &facts.links {
+                if let Some(anchor) = link.destination.strip_prefix('#') {
+                    links.push(AnchorLink {
+                        range: shift(link.range, inline.start),
+                        target: shift(
+                            TextRange::new(link.destination_range.start + 1, link.destination_range.end),
+                            inline.start,
+                        ),
+                        anchor: percent_decode(anchor),
+                        text: link.text.clone(),
+                    });
+                }
+            }
+        }
+        links
+    }
+
+    /// The heading whose line holds `offset`.
+    pub fn heading_at(&self, offset: usize) -> Option<usize> {
+        self.headings.iter().position(|h| h.range.touches(offset))
+    }
+}
+
+/// The range of `text.trim()`, for `text` found at byte `at`.
+fn trim_range(text: &str, at: usize) -> TextRange {
+    let start = at + text.len() - text.trim_start().len();
+    TextRange::new(start, start + text.trim().len())
+}
+
+fn shift(r: TextRange, by: usize) -> TextRange {
+    TextRange::new(r.start + by, r.end + by)
+}
+
+fn range(node: Node) -> TextRange {
+    TextRange::new(node.start_byte(), node.end_byte())
+}
+
+fn block(kind: BlockKind, node: Node) -> Block {
+    Block { kind, range: trim_end_newlines_range(node) }
+}
+
+/// A block node's range without its trailing line breaks (tree-sitter-md includes them).
+fn trim_end_newlines_range(node: Node) -> TextRange {
+    range(node)
+}
+
+fn collect_inlines(node: Node, out: &mut Vec<TextRange>) {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if child.kind() == "inline" {
+            out.push(range(child));
+        }
+    }
+}
+
+fn read_heading(doc: &Document, node: Node, cache: &mut InlineCache) -> Option<Heading> {
+    let mut level = 0u8;
+    let mut content = None;
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "atx_h1_marker" | "setext_h1_underline" => level = 1,
+            "atx_h2_marker" | "setext_h2_underline" => level = 2,
+            "atx_h3_marker" => level = 3,
+            "atx_h4_marker" => level = 4,
+            "atx_h5_marker" => level = 5,
+            "atx_h6_marker" => level = 6,
+            "inline" => content = Some(range(child)),
+            "paragraph" => {
+                let mut c = child.walk();
+                content = child.children(&mut c).find(|n| n.kind() == "inline").map(range);
+            }
+            _ => {}
+        }
+    }
+    if level == 0 {
+        return None;
+    }
+    let full = range(node);
+    let raw = doc.slice(full);
+    let trimmed_len = raw.trim_end_matches(['\r', '\n']).len();
+    let range = TextRange::new(full.start, full.start + trimmed_len);
+    let (content, text) = match content {
+        Some(c) => {
+            let raw = doc.slice(c);
+            let c = trim_range(strip_closing_hashes(&raw), c.start);
+            (c, cache.facts(&doc.slice(c)).rendered.clone())
+        }
+        None => (TextRange::empty(range.end), String::new()),
+    };
+    let mut heading = Heading { level, range, content, text, section: range, bold_line_title: None };
+    if heading.text.is_empty() && node.kind() == "atx_heading" {
+        take_bold_next_line(doc, node, &mut heading, cache);
+    }
+    Some(heading)
+}
+
+/// For an empty ATX heading: when the next line (no blank line between) is wholly bold text,
+/// that text is the heading's title.
+fn take_bold_next_line(doc: &Document, node: Node, heading: &mut Heading, cache: &mut InlineCache) {
+    let Some(next) = node.next_sibling().filter(|n| n.kind() == "paragraph") else { return };
+    let line_start = next.start_byte();
+    if doc.rope().byte_to_line(line_start) != doc.rope().byte_to_line(heading.range.start) + 1 {
+        return;
+    }
+    let para = doc.slice(range(next));
+    let first_line = para.lines().next().unwrap_or("");
+    let trimmed = first_line.trim();
+    let inner = trimmed.strip_prefix("**").and_then(|t| t.strip_suffix("**"));
+    let Some(inner) = inner.filter(|i| !i.trim().is_empty() && !i.contains("**")) else { return };
+    let inner_start = line_start + first_line.find("**").unwrap_or(0) + 2;
+    let content = trim_range(inner, inner_start);
+    heading.text = cache.facts(&doc.slice(content)).rendered.clone();
+    heading.content = content;
+    heading.bold_line_title = Some(TextRange::new(line_start, line_start + first_line.len()));
+}
+
+/// `## Title ##` -> `## Title` (the optional closing sequence of an ATX heading).
+fn strip_closing_hashes(raw: &str) -> &str {
+    let t = raw.trim_end();
+    let without = t.trim_end_matches('#');
+    if without.len() < t.len() && (without.is_empty() || without.ends_with([' ', '\t'])) {
+        without
+    } else {
+        raw
+    }
+}
+
+fn read_table(doc: &Document, node: Node, inlines: &mut Vec<TextRange>) -> Table {
+    let mut rows = Vec::new();
+    let mut cursor = node.walk();
+    for row in node.children(&mut cursor) {
+        if !matches!(row.kind(), "pipe_table_header" | "pipe_table_row") {
+            continue;
+        }
+        let mut cells = Vec::new();
+        let mut c = row.walk();
+        for cell in row.children(&mut c) {
+            if cell.kind() == "pipe_table_cell" {
+                let cell = trim_range(&doc.slice(range(cell)), range(cell).start);
+                inlines.push(cell);
+                cells.push(cell);
+            }
+        }
+        rows.push(cells);
+    }
+    Table { range: range(node), rows }
+}
+
+fn read_list(doc: &Document, list: Node, depth: usize, out: &mut Vec<ListItem>) {
+    let mut cursor = list.walk();
+    for item in list.children(&mut cursor) {
+        if item.kind() != "list_item" {
+            continue;
+        }
+        let mut marker = String::new();
+        let mut c = item.walk();
+        for child in item.children(&mut c) {
+            if child.kind().starts_with("list_marker") {
+                marker = doc.slice(range(child)).trim().to_string();
+            }
+        }
+        let r = range(item);
+        let raw = doc.slice(r);
+        out.push(ListItem {
+            range: TextRange::new(r.start, r.start + raw.trim_end().len()),
+            depth,
+            marker,
+        });
+        let mut c = item.walk();
+        for child in item.children(&mut c) {
+            if child.kind() == "list" {
+                read_list(doc, child, depth + 1, out);
+            }
+        }
+    }
+}
+
+fn is_only_comments(html: &str) -> bool {
+    let mut rest = html.trim();
+    while let Some(after) = rest.strip_prefix("<!--") {
+        match after.find("-->") {
+            Some(end) => rest = after[end + 3..].trim_start(),
+            None => return true,
+        }
+    }
+    rest.is_empty()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A link found in inline content, offsets relative to that content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineLink {
+    pub range: TextRange,
+    pub destination: String,
+    pub destination_range: TextRange,
+    pub text: String,
+}
+
+/// What one piece of inline content holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InlineFacts {
+    pub rendered: String,
+    pub links: Vec<InlineLink>,
+}
+
+/// Inline parses, keyed by the inline text, kept from one analysis to the next. Entries not
+/// used by the last analysis are dropped by [`InlineCache::sweep`].
+pub struct InlineCache {
+    parser: Parser,
+    entries: HashMap<Box<str>, (Arc<InlineFacts>, bool)>,
+}
+
+impl Default for InlineCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InlineCache {
+    pub fn new() -> Self {
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_md::INLINE_LANGUAGE.into())
+            .expect("the bundled tree-sitter-md inline grammar matches the tree-sitter version");
+        Self { parser, entries: HashMap::new() }
+    }
+
+    pub fn facts(&mut self, text: &str) -> Arc<InlineFacts> {
+        if let Some((facts, used)) = self.entries.get_mut(text) {
+            *used = true;
+            return facts.clone();
+        }
+        let facts = Arc::new(self.parse(text));
+        self.entries.insert(text.into(), (facts.clone(), true));
+        facts
+    }
+
+    /// Drops entries not asked for since the last sweep.
+    pub fn sweep(&mut self) {
+        self.entries.retain(|_, (_, used)| std::mem::take(used));
+    }
+
+    fn parse(&mut self, text: &str) -> InlineFacts {
+        let Some(tree) = self.parser.parse(text, None) else {
+            return InlineFacts { rendered: text.to_string(), links: Vec::new() };
+        };
+        let root = tree.root_node();
+        let mut links = Vec::new();
+        collect_links(root, text, &mut links);
+        InlineFacts { rendered: render(root, text).trim().to_string(), links }
+    }
+}
+
+fn collect_links(node: Node, text: &str, out: &mut Vec<InlineLink>) {
+    if node.kind() == "inline_link" {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let dest = children.iter().find(|c| c.kind() == "link_destination");
+        let label = children.iter().find(|c| c.kind() == "link_text");
+        if let Some(dest) = dest {
+            out.push(InlineLink {
+                range: range(node),
+                destination: text[dest.byte_range()].to_string(),
+                destination_range: range(*dest),
+                text: label.map(|l| render(*l, text)).unwrap_or_default(),
+            });
+        }
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect_links(child, text, out);
+    }
+}
+
+/// The rendered text of an inline node, as GitHub's anchor rules see it.
+fn render(node: Node, text: &str) -> String {
+    match node.kind() {
+        "image" | "emphasis_delimiter" | "code_span_delimiter" | "html_tag" | "link_destination"
+        | "link_title" | "link_label" => return String::new(),
+        "backslash_escape" => return text[node.byte_range()].chars().skip(1).collect(),
+        "uri_autolink" | "email_autolink" => {
+            return text[node.byte_range()].trim_start_matches('<').trim_end_matches('>').to_string()
+        }
+        "inline_link" | "full_reference_link" | "collapsed_reference_link" | "shortcut_link" => {
+            let mut cursor = node.walk();
+            let label = node.children(&mut cursor).find(|c| c.kind() == "link_text");
+            return label.map(|l| render(l, text)).unwrap_or_default();
+        }
+        "link_text" if node.parent().is_some_and(|p| p.kind() == "shortcut_link") => {}
+        _ => {}
+    }
+    let mut out = String::new();
+    let mut pos = node.start_byte();
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        out.push_str(&text[pos..child.start_byte()]);
+        out.push_str(&render(child, text));
+        pos = child.end_byte();
+    }
+    out.push_str(&text[pos..node.end_byte()]);
+    // Brackets of a link text are not part of its rendered text.
+    if node.kind() == "link_text" {
+        return out.trim_start_matches('[').trim_end_matches(']').to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn syntax(text: &str) -> Syntax {
+        Syntax::new(&Document::new(text), &mut InlineCache::new())
+    }
+
+    #[test]
+    fn headings_with_markup_and_sections() {
+        let s = syntax("# Title\n\n## **Background** `x` [l](y)\ntext\n### Sub ##\n## Next\n");
+        let got: Vec<_> = s.headings.iter().map(|h| (h.level, h.text.as_str())).collect();
+        assert_eq!(got, [(1, "Title"), (2, "Background x l"), (3, "Sub"), (2, "Next")]);
+        assert_eq!(s.headings[1].section.end, s.headings[3].range.start);
+        assert_eq!(s.headings[0].section.end, s.len);
+    }
+
+    #[test]
+    fn empty_table_rows_do_not_swallow_the_rest() {
+        let s = syntax("# A\n\n|||\n| -- | -- |\n| x | y |\n| | |\n\n## B\n");
+        assert_eq!(s.headings.len(), 2);
+        let s = syntax("# A\n\n| a | b |\n| -- | -- |\n| x | y |\n| | |\n| z | w |\n\n## B\n");
+        assert_eq!(s.headings.len(), 2);
+        assert_eq!(s.tables[0].rows.len(), 4);
+    }
+
+    #[test]
+    fn anchor_links() {
+        let doc = Document::new("* [Meta data](#meta%20data)\n* [x](http://a)\n");
+        let mut cache = InlineCache::new();
+        let s = Syntax::new(&doc, &mut cache);
+        let links = s.anchor_links(&doc, &mut cache);
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].anchor, "meta data");
+        assert_eq!(links[0].text, "Meta data");
+        assert_eq!(doc.slice(links[0].target), "meta%20data");
+    }
+}

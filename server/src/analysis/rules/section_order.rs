@@ -1,0 +1,56 @@
+//! `section-order`: a section is present but not where the template's order puts it.
+//!
+//! The order is judged on the whole document at once (see `alignment.rs`): the longest run of
+//! sections in template order stays put and each section outside it is reported once, so
+//! moving one section gives one diagnostic, not one for everything after it. A sub-section
+//! that moved with its parent is not reported again.
+
+use crate::analysis::diagnostics::{Code, Diagnostic};
+use crate::analysis::Context;
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let sections = &ctx.outline.sections;
+    for &s in &ctx.alignment.out_of_order {
+        let Some(h) = ctx.alignment.heading_of(s) else { continue };
+        let in_order = |p: &usize| ctx.alignment.heading_of(*p).is_some() && !ctx.alignment.out_of_order.contains(p);
+        let before = ctx.present_predecessor(s);
+        let after = (s + 1..sections.len()).find(in_order);
+        let place = match (before, after) {
+            (Some(p), _) => format!("after '{}'", sections[p].title),
+            (None, Some(n)) => format!("before '{}'", sections[n].title),
+            (None, None) => "elsewhere".to_string(),
+        };
+        let mut d = Diagnostic::new(
+            Code::SectionOrder,
+            ctx.syntax.headings[h].range,
+            format!("Section '{}' is out of the template's order: it belongs {place}.", sections[s].title),
+        )
+        .section(&sections[s].title);
+        if let Some(p) = before.and_then(|p| ctx.alignment.heading_of(p)) {
+            d = d.related(ctx.syntax.headings[p].range, format!("'{}' is here", sections[before.unwrap()].title));
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::diagnostics::Code;
+    use crate::analysis::fixture::diagnostics;
+    use expect_test::expect;
+
+    #[test]
+    fn one_moved_section_is_one_diagnostic() {
+        let text = "# Joint-review of X\n\n## Metadata\n\nm\n\n## Roadmap\n\nr\n\n## Overview\n\no\n\n### Background\n\nb\n\n## Appendix\n\na\n";
+        expect![[r#"
+            7:1..7:11 Section 'Roadmap' is out of the template's order: it belongs after 'Overview'.
+        "#]]
+        .assert_eq(&diagnostics(text, Code::SectionOrder));
+    }
+
+    #[test]
+    fn in_order_is_quiet() {
+        let text = "# Joint-review of X\n\n## Metadata\n\nm\n\n## Overview\n\no\n\n## Roadmap\n\nr\n";
+        assert_eq!(diagnostics(text, Code::SectionOrder), "");
+    }
+}

@@ -1,0 +1,84 @@
+//! `toc-link`: an `#anchor` link (in the table of contents or anywhere) that matches no
+//! heading, by GitHub's anchor rules (see `anchors.rs`).
+//!
+//! When a heading has the link text's wording, or an anchor that the link's anchor is a
+//! prefix of, the diagnostic names it and the fix points the link there.
+
+use crate::analysis::diagnostics::{Code, Diagnostic, Edit, Fix};
+use crate::analysis::markdown::AnchorLink;
+use crate::analysis::matching;
+use crate::analysis::Context;
+
+/// The heading a link points to (`Ok`), or the heading it most likely means (`Err(Some)`).
+pub fn resolve(ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>> {
+    let wanted = link.anchor.to_lowercase();
+    if let Some(h) = ctx.anchors.iter().position(|a| *a == wanted) {
+        return Ok(h);
+    }
+    let by_words = |key: &str| ctx.syntax.headings.iter().position(|h| matching::key(&h.text) == key);
+    // A link named after a template section points to the heading taken as that section.
+    let by_section = |key: &str| {
+        let s = ctx.outline.sections.iter().position(|s| s.keys().any(|k| k == key))?;
+        ctx.alignment.heading_of(s)
+    };
+    let text_key = matching::key(&link.text);
+    let anchor_key = matching::key(&wanted.replace('-', " "));
+    Err(by_words(&text_key)
+        .or_else(|| by_words(&anchor_key))
+        .or_else(|| by_section(&text_key))
+        .or_else(|| by_section(&anchor_key))
+        .filter(|&h| !ctx.anchors[h].is_empty()))
+}
+
+pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for link in ctx.links {
+        let Err(suggestion) = resolve(ctx, link) else { continue };
+        let mut message = format!("Link target '#{}' matches no heading", link.anchor);
+        let mut d;
+        match suggestion {
+            Some(h) => {
+                message.push_str(&format!("; the heading '{}' has the anchor '#{}'.", ctx.heading_text(h), ctx.anchors[h]));
+                d = Diagnostic::new(Code::TocLink, link.target, message);
+                d = d.related(ctx.syntax.headings[h].range, "the heading it likely means").fix(Fix {
+                    title: format!("Link to '#{}'", ctx.anchors[h]),
+                    edits: vec![Edit { range: link.target, new_text: ctx.anchors[h].clone() }],
+                    safe: true,
+                });
+            }
+            None => {
+                message.push('.');
+                d = Diagnostic::new(Code::TocLink, link.target, message);
+            }
+        }
+        if let Some(s) = suggestion.and_then(|h| ctx.alignment.heading_section[h]) {
+            d = d.section(&ctx.outline.sections[s].title);
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::diagnostics::Code;
+    use crate::analysis::fixture::diagnostics;
+    use expect_test::expect;
+
+    #[test]
+    fn broken_and_working_links() {
+        let text = "# Joint-review of X\n\n* [Goals](#goals)\n* [Q & A](#q--a)\n* [Nowhere](#nowhere)\n* [Set up](#configuration-and-set-up)\n\n### Goal\n\n## Q & A\n\n## Configuration and Set-Up\n";
+        expect![[r#"
+            3:12..3:17 Link target '#goals' matches no heading; the heading 'Goal' has the anchor '#goal'.
+            5:14..5:21 Link target '#nowhere' matches no heading.
+        "#]]
+        .assert_eq(&diagnostics(text, Code::TocLink));
+    }
+
+    #[test]
+    fn duplicate_headings_get_numbered_anchors() {
+        let text = "# T\n\n[a](#notes-1) [b](#notes-2)\n\n## Notes\n\n## Notes\n";
+        expect![[r#"
+            3:20..3:27 Link target '#notes-2' matches no heading.
+        "#]]
+        .assert_eq(&diagnostics(text, Code::TocLink));
+    }
+}

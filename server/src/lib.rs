@@ -1,0 +1,12 @@
+//! joint-review-lsp: an outline-aware language server and checker for CNCF TAG-Security
+//! joint-review and self-assessment documents.
+//!
+//! - [`analysis`]: pure analysis (text in, plain structs out); no LSP, no tokio, no I/O.
+//! - [`lsp`]: the language server, thin glue from the protocol to the analysis.
+//! - [`cli`]: `joint-review-lsp check`, the same analysis for CI.
+
+#![deny(clippy::print_stdout)]
+
+pub mod analysis;
+pub mod cli;
+pub mod lsp;

@@ -1,0 +1,88 @@
+//! Conversions between the analysis's byte offsets and LSP's positions, in the negotiated
+//! encoding, and from analysis diagnostics to LSP diagnostics. The only place that does it.
+
+use tower_lsp_server::ls_types as lsp;
+
+use crate::analysis::diagnostics::{self, Severity};
+use crate::analysis::document::Document;
+use crate::analysis::text::{Encoding, LineCol, LineIndex, TextRange};
+
+pub fn encoding_kind(encoding: Encoding) -> lsp::PositionEncodingKind {
+    match encoding {
+        Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+        Encoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+        Encoding::Utf32 => lsp::PositionEncodingKind::UTF32,
+    }
+}
+
+/// The encoding to use, given what the client offers (in its order of preference): UTF-8 when
+/// offered at all (no conversion), else the first one we know, else UTF-16 (the protocol's
+/// default, which every client supports).
+pub fn negotiate(offered: Option<&[lsp::PositionEncodingKind]>) -> Encoding {
+    let offered = offered.unwrap_or_default();
+    let known = |k: &lsp::PositionEncodingKind| match k.as_str() {
+        "utf-8" => Some(Encoding::Utf8),
+        "utf-16" => Some(Encoding::Utf16),
+        "utf-32" => Some(Encoding::Utf32),
+        _ => None,
+    };
+    if offered.iter().any(|k| k.as_str() == "utf-8") {
+        return Encoding::Utf8;
+    }
+    offered.iter().find_map(known).unwrap_or(Encoding::Utf16)
+}
+
+pub fn offset(doc: &Document, pos: lsp::Position, encoding: Encoding) -> usize {
+    LineIndex::new(doc.rope()).offset(LineCol { line: pos.line, col: pos.character }, encoding)
+}
+
+pub fn text_range(doc: &Document, range: lsp::Range, encoding: Encoding) -> TextRange {
+    let start = offset(doc, range.start, encoding);
+    let end = offset(doc, range.end, encoding);
+    TextRange::new(start.min(end), start.max(end))
+}
+
+pub fn position(index: &LineIndex, offset: usize, encoding: Encoding) -> lsp::Position {
+    let p = index.position(offset, encoding);
+    lsp::Position { line: p.line, character: p.col }
+}
+
+pub fn range(index: &LineIndex, range: TextRange, encoding: Encoding) -> lsp::Range {
+    lsp::Range { start: position(index, range.start, encoding), end: position(index, range.end, encoding) }
+}
+
+pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
+    match severity {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+    }
+}
+
+pub fn diagnostic(
+    doc: &Document,
+    uri: &lsp::Uri,
+    d: &diagnostics::Diagnostic,
+    encoding: Encoding,
+) -> lsp::Diagnostic {
+    let index = LineIndex::new(doc.rope());
+    let related = d
+        .related
+        .iter()
+        .map(|r| lsp::DiagnosticRelatedInformation {
+            location: lsp::Location { uri: uri.clone(), range: range(&index, r.range, encoding) },
+            message: r.message.clone(),
+        })
+        .collect::<Vec<_>>();
+    lsp::Diagnostic {
+        range: range(&index, d.range, encoding),
+        severity: Some(severity(d.severity)),
+        code: Some(lsp::NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("joint-review-lsp".to_string()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        data: d.section.as_ref().map(|s| serde_json::json!({ "section": s })),
+        ..lsp::Diagnostic::default()
+    }
+}

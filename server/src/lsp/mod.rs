@@ -1,0 +1,50 @@
+//! The language server: LSP over stdio, thin glue between the protocol and [`crate::analysis`].
+//!
+//! - `server.rs`: the handler table (one method per LSP request or notification).
+//! - `state.rs`: open documents, their versions and their latest analysis.
+//! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
+//! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
+
+mod convert;
+mod server;
+mod settings;
+mod state;
+
+use std::process::ExitCode;
+
+use tower_lsp_server::{LspService, Server};
+
+/// Logs go to stderr (stdout is the protocol's), filtered by `JOINT_REVIEW_LSP_LOG`
+/// (e.g. `debug`), `info` by default.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JOINT_REVIEW_LSP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Serves LSP on stdin/stdout until `exit` or the end of stdin. The exit code is 0 after a
+/// `shutdown` request, 1 without one (as the protocol asks).
+pub fn run_stdio() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let shutdown = runtime.block_on(async {
+        let (service, socket) = LspService::new(server::Backend::new);
+        let shutdown = service.inner().shutdown_flag();
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        shutdown.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    let code = if shutdown { 0 } else { 1 };
+    tracing::info!("exiting with code {code}");
+    // Do not wait for the blocking stdin reader: `exit` ends the process even if stdin stays
+    // open.
+    std::process::exit(code)
+}

@@ -1,0 +1,73 @@
+//! The server's state: open documents, each with its version and its latest analysis.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tower_lsp_server::ls_types::Uri;
+
+use crate::analysis::config::Config;
+use crate::analysis::document::Document;
+use crate::analysis::markdown::InlineCache;
+use crate::analysis::text::Encoding;
+use crate::analysis::{analyze, Analysis};
+
+/// An analysis together with the document version it was made from.
+pub struct Analyzed {
+    pub version: i32,
+    pub doc: Document,
+    pub analysis: Analysis,
+}
+
+pub struct OpenDocument {
+    pub doc: Document,
+    pub version: i32,
+    pub latest: Option<Arc<Analyzed>>,
+    /// Inline parses reused between analyses of this document.
+    pub cache: Arc<Mutex<InlineCache>>,
+}
+
+impl OpenDocument {
+    pub fn new(text: &str, version: i32) -> Self {
+        Self { doc: Document::new(text), version, latest: None, cache: Arc::new(Mutex::new(InlineCache::new())) }
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub docs: HashMap<Uri, OpenDocument>,
+    pub config: Config,
+    pub encoding: Encoding,
+}
+
+/// Everything needed to analyse one version away from the state's lock.
+pub struct Job {
+    pub uri: Uri,
+    pub version: i32,
+    pub doc: Document,
+    pub config: Config,
+    pub cache: Arc<Mutex<InlineCache>>,
+}
+
+impl Job {
+    pub fn new(uri: &Uri, open: &OpenDocument, config: &Config) -> Job {
+        Job {
+            uri: uri.clone(),
+            version: open.version,
+            doc: open.doc.snapshot(),
+            config: config.clone(),
+            cache: open.cache.clone(),
+        }
+    }
+
+    /// Runs the analysis (CPU work: call it off the async threads).
+    pub fn run(self) -> Analyzed {
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let analysis = analyze(&self.doc, Some(self.uri.as_str()), &self.config, &mut cache);
+        Analyzed { version: self.version, doc: self.doc, analysis }
+    }
+}
+
+/// Locks the state; a panic in another holder does not make the state unusable.
+pub fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
