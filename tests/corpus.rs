@@ -1,6 +1,6 @@
 //! `check` output on the templates and on real documents, kept as reviewed snapshots.
 //!
-//! The real documents (`../shared/corpus/real/`) show how projects deviate from the template;
+//! The real documents (`tests/corpus/real/`, copied from `../shared/corpus/real/`) show how projects deviate from the template;
 //! every diagnostic in these snapshots was read and judged one a reviewer would agree with.
 //! After a deliberate change, refresh with `UPDATE_EXPECT=1 cargo test --test corpus` and
 //! review the diff.
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
 }
 
 /// Runs `check` on one corpus file (from inside the corpus, so paths in the output are short).
@@ -21,18 +21,33 @@ fn check(relative: &str, extra: &[&str]) -> String {
         .arg(relative)
         .output()
         .expect("run joint-review-lsp check");
-    assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{out:?}");
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 1),
+        "{out:?}"
+    );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 fn snapshot(name: &str) -> expect_test::ExpectFile {
-    expect_test::expect_file![format!("{}/../tests/snapshots/{name}.txt", env!("CARGO_MANIFEST_DIR"))]
+    expect_test::expect_file![format!(
+        "{}/../tests/snapshots/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    )]
+}
+
+fn grammars() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../grammars")
 }
 
 #[test]
 fn template_has_no_missing_section() {
-    for template in ["joint-review.md", "joint-assessment.md", "self-assessment.md"] {
-        let out = check(&format!("templates/{template}"), &[]);
+    for template in [
+        "joint-review.md",
+        "joint-assessment.md",
+        "self-assessment.md",
+    ] {
+        let path = grammars().join(template);
+        let out = check(path.to_str().expect("utf-8 path"), &[]);
         assert!(!out.contains("[missing-section]"), "{template}:\n{out}");
     }
 }
@@ -55,5 +70,6 @@ real_document!(kyverno_self_assessment, "kyverno-self-assessment.md");
 
 #[test]
 fn template_snapshot() {
-    snapshot("joint_review_template").assert_eq(&check("templates/joint-review.md", &[]));
+    let out = check("../../grammars/joint-review.md", &[]);
+    snapshot("joint_review_template").assert_eq(&out);
 }

@@ -35,7 +35,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and version go to stdout as usual; errors exit with 2.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match args.command {

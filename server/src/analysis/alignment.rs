@@ -63,7 +63,11 @@ impl Alignment {
             ..Alignment::default()
         };
         a.find_title(outline, headings);
-        let keys: Vec<Vec<String>> = outline.sections.iter().map(|s| s.keys().collect()).collect();
+        let keys: Vec<Vec<String>> = outline
+            .sections
+            .iter()
+            .map(|s| s.keys().collect())
+            .collect();
         let heading_keys: Vec<String> = headings.iter().map(|h| matching::key(&h.text)).collect();
 
         // Same words first, for every section, parents before children (template order).
@@ -71,13 +75,22 @@ impl Alignment {
             let candidates: Vec<usize> = (0..headings.len())
                 .filter(|&h| a.is_free(h) && keys[s].contains(&heading_keys[h]))
                 .collect();
-            let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) else { continue };
-            let kind = if headings[chosen].text.trim().eq_ignore_ascii_case(&section.title) {
+            let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) else {
+                continue;
+            };
+            let kind = if headings[chosen]
+                .text
+                .trim()
+                .eq_ignore_ascii_case(&section.title)
+            {
                 MatchKind::Exact
             } else if heading_keys[chosen] == keys[s][0] {
                 MatchKind::Reworded
             } else {
-                let alias = section.aliases.iter().find(|al| matching::key(al) == heading_keys[chosen]);
+                let alias = section
+                    .aliases
+                    .iter()
+                    .find(|al| matching::key(al) == heading_keys[chosen]);
                 MatchKind::Alias(alias.cloned().unwrap_or_default())
             };
             a.assign(s, chosen, kind);
@@ -129,8 +142,15 @@ impl Alignment {
 
     /// Among candidate headings for a section, the first one whose document parent is the
     /// section's matched parent, else the first one.
-    fn prefer_under_parent<'c>(&self, outline: &Outline, section: usize, candidates: &'c [usize]) -> Option<&'c usize> {
-        let parent_heading = outline.sections[section].parent.and_then(|p| self.heading_of(p));
+    fn prefer_under_parent<'c>(
+        &self,
+        outline: &Outline,
+        section: usize,
+        candidates: &'c [usize],
+    ) -> Option<&'c usize> {
+        let parent_heading = outline.sections[section]
+            .parent
+            .and_then(|p| self.heading_of(p));
         candidates
             .iter()
             .find(|&&h| parent_heading.is_some() && self.heading_parent[h] == parent_heading)
@@ -140,7 +160,10 @@ impl Alignment {
     fn find_title(&mut self, outline: &Outline, headings: &[Heading]) {
         if let Some(preamble) = &outline.preamble_heading {
             let key = matching::key(preamble);
-            self.preamble = headings.iter().take(3).position(|h| matching::key(&h.text) == key);
+            self.preamble = headings
+                .iter()
+                .take(3)
+                .position(|h| matching::key(&h.text) == key);
         }
         let root = matching::words(&outline.root_heading);
         // "Joint-review of [Project]": the words before the placeholder, then anything.
@@ -150,15 +173,20 @@ impl Alignment {
             words.len() >= prefix.len() && words.iter().zip(&prefix).all(|(a, b)| a == *b)
         };
         let candidates = || (0..headings.len()).filter(|&i| Some(i) != self.preamble);
-        let title = candidates().take(3).find(|&i| is_root(&headings[i])).or_else(|| {
-            // Otherwise the first heading, if it is not a section and no heading is above it.
-            let first = candidates().next()?;
-            let min_level = headings.iter().map(|h| h.level).min()?;
-            let key = matching::key(&headings[first].text);
-            let is_section = outline.sections.iter().any(|s| s.keys().any(|k| k == key));
-            (!is_section && headings[first].level == min_level && !headings[first].text.is_empty())
+        let title = candidates()
+            .take(3)
+            .find(|&i| is_root(&headings[i]))
+            .or_else(|| {
+                // Otherwise the first heading, if it is not a section and no heading is above it.
+                let first = candidates().next()?;
+                let min_level = headings.iter().map(|h| h.level).min()?;
+                let key = matching::key(&headings[first].text);
+                let is_section = outline.sections.iter().any(|s| s.keys().any(|k| k == key));
+                (!is_section
+                    && headings[first].level == min_level
+                    && !headings[first].text.is_empty())
                 .then_some(first)
-        });
+            });
         self.title = title;
     }
 

@@ -65,12 +65,18 @@ mod tests {
         assert_eq!(slug("Configuration and Set-Up"), "configuration-and-set-up");
         assert_eq!(slug("Joint-review use"), "joint-review-use");
         assert_eq!(slug(" Trailing "), "-trailing-");
-        assert_eq!(slug("snake_case Ünïcödé 中文 😀"), "snake_case-ünïcödé-中文-");
+        assert_eq!(
+            slug("snake_case Ünïcödé 中文 😀"),
+            "snake_case-ünïcödé-中文-"
+        );
         assert_eq!(slug("e\u{301}"), "e\u{301}");
     }
 
     #[test]
     fn duplicates_take_the_first_free_number() {
-        assert_eq!(anchors(["Goals", "Goals", "Goals-1", "Goals"]), ["goals", "goals-1", "goals-1-1", "goals-2"]);
+        assert_eq!(
+            anchors(["Goals", "Goals", "Goals-1", "Goals"]),
+            ["goals", "goals-1", "goals-1-1", "goals-2"]
+        );
     }
 }

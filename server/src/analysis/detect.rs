@@ -43,7 +43,12 @@ pub struct Selection {
 const COMMENT_LINES: usize = 10;
 
 /// Picks the outline. `head` is the start of the document (its first lines suffice).
-pub fn select(head: &str, headings: &[Heading], file_name: Option<&str>, config: &Config) -> Selection {
+pub fn select(
+    head: &str,
+    headings: &[Heading],
+    file_name: Option<&str>,
+    config: &Config,
+) -> Selection {
     let pick = |outline, source| Selection { outline, source };
     if let Some(o) = from_comment(head) {
         return pick(o, OutlineSource::Comment);
@@ -63,10 +68,17 @@ pub fn select(head: &str, headings: &[Heading], file_name: Option<&str>, config:
 /// `<!-- joint-review-lsp: outline=NAME -->` on one of the first lines.
 pub fn from_comment(head: &str) -> Option<&'static Outline> {
     for line in head.lines().take(COMMENT_LINES) {
-        let Some(rest) = line.trim().strip_prefix("<!--") else { continue };
-        let Some(rest) = rest.trim_start().strip_prefix("joint-review-lsp:") else { continue };
+        let Some(rest) = line.trim().strip_prefix("<!--") else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix("joint-review-lsp:") else {
+            continue;
+        };
         let rest = rest.trim_end().trim_end_matches("-->").trim();
-        if let Some(name) = rest.strip_prefix("outline=").or_else(|| rest.strip_prefix("outline =")) {
+        if let Some(name) = rest
+            .strip_prefix("outline=")
+            .or_else(|| rest.strip_prefix("outline ="))
+        {
             return outline::by_name(name.trim());
         }
     }
@@ -88,17 +100,28 @@ fn from_words(text: &str) -> Option<&'static Outline> {
 }
 
 fn from_file_name(path: &str) -> Option<&'static Outline> {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_lowercase();
-    outline::all()
-        .iter()
-        .find(|o| o.file_name_markers.iter().any(|m| name.contains(m.as_str())))
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_lowercase();
+    outline::all().iter().find(|o| {
+        o.file_name_markers
+            .iter()
+            .any(|m| name.contains(m.as_str()))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn name(head: &str, titles: &[&str], file: Option<&str>, config: &Config) -> (&'static str, OutlineSource) {
+    fn name(
+        head: &str,
+        titles: &[&str],
+        file: Option<&str>,
+        config: &Config,
+    ) -> (&'static str, OutlineSource) {
         let headings: Vec<Heading> = titles
             .iter()
             .map(|t| Heading {
@@ -117,14 +140,60 @@ mod tests {
     #[test]
     fn precedence() {
         let none = Config::default();
-        let cfg = Config { outline: Some("joint-assessment".into()), ..Config::default() };
+        let cfg = Config {
+            outline: Some("joint-assessment".into()),
+            ..Config::default()
+        };
         let comment = "<!-- joint-review-lsp: outline=self-assessment -->\n# Joint-review of X";
-        assert_eq!(name(comment, &["Joint-review of X"], None, &cfg), ("self-assessment", OutlineSource::Comment));
-        assert_eq!(name("", &["Joint-review of X"], None, &cfg), ("joint-assessment", OutlineSource::Config));
-        assert_eq!(name("", &["CNCF Flux Self Assessment"], Some("a/joint-review.md"), &none), ("self-assessment", OutlineSource::Title));
-        assert_eq!(name("", &["Joint-assessment Outline", "Joint-assessment of OpenFGA"], None, &none).0, "joint-assessment");
-        assert_eq!(name("", &["Keycloak"], Some("x/keycloak-self-assessment.md"), &none), ("self-assessment", OutlineSource::FileName));
-        assert_eq!(name("", &["Keycloak"], Some("notes.md"), &none), ("joint-review", OutlineSource::Default));
-        assert_eq!(name("<!-- joint-review-lsp: outline=nonsense -->", &[], None, &none).1, OutlineSource::Default);
+        assert_eq!(
+            name(comment, &["Joint-review of X"], None, &cfg),
+            ("self-assessment", OutlineSource::Comment)
+        );
+        assert_eq!(
+            name("", &["Joint-review of X"], None, &cfg),
+            ("joint-assessment", OutlineSource::Config)
+        );
+        assert_eq!(
+            name(
+                "",
+                &["CNCF Flux Self Assessment"],
+                Some("a/joint-review.md"),
+                &none
+            ),
+            ("self-assessment", OutlineSource::Title)
+        );
+        assert_eq!(
+            name(
+                "",
+                &["Joint-assessment Outline", "Joint-assessment of OpenFGA"],
+                None,
+                &none
+            )
+            .0,
+            "joint-assessment"
+        );
+        assert_eq!(
+            name(
+                "",
+                &["Keycloak"],
+                Some("x/keycloak-self-assessment.md"),
+                &none
+            ),
+            ("self-assessment", OutlineSource::FileName)
+        );
+        assert_eq!(
+            name("", &["Keycloak"], Some("notes.md"), &none),
+            ("joint-review", OutlineSource::Default)
+        );
+        assert_eq!(
+            name(
+                "<!-- joint-review-lsp: outline=nonsense -->",
+                &[],
+                None,
+                &none
+            )
+            .1,
+            OutlineSource::Default
+        );
     }
 }

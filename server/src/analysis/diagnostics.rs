@@ -163,7 +163,10 @@ impl Diagnostic {
     }
 
     pub fn related(mut self, range: TextRange, message: impl Into<String>) -> Self {
-        self.related.push(Related { range, message: message.into() });
+        self.related.push(Related {
+            range,
+            message: message.into(),
+        });
         self
     }
 

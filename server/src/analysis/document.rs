@@ -81,7 +81,10 @@ fn may_start_empty_row(bytes: &[u8]) -> bool {
         .iter()
         .take_while(|&&b| b != b'\n' && b != b'\r')
         .all(|&b| matches!(b, b'|' | b' ' | b'\t'))
-        && bytes.iter().take_while(|&&b| b != b'\n' && b != b'\r').any(|&b| b == b'|')
+        && bytes
+            .iter()
+            .take_while(|&&b| b != b'\n' && b != b'\r')
+            .any(|&b| b == b'|')
 }
 
 /// For an empty row: the index in the line of the byte to replace, and its replacement.
@@ -127,16 +130,22 @@ impl Document {
         let rope = Rope::from_str(text);
         let mut parser = block_parser();
         let tree = parse_rope(&mut parser, &rope, None);
-        Self { rope, tree, parser: Some(parser) }
+        Self {
+            rope,
+            tree,
+            parser: Some(parser),
+        }
     }
 
     /// A copy of this version for analysis elsewhere: O(1), the rope and the tree share their
     /// storage with the original.
     pub fn snapshot(&self) -> Document {
-        Document { rope: self.rope.clone(), tree: self.tree.clone(), parser: None }
+        Document {
+            rope: self.rope.clone(),
+            tree: self.tree.clone(),
+            parser: None,
+        }
     }
-
-
 
     pub fn rope(&self) -> &Rope {
         &self.rope
@@ -194,7 +203,10 @@ impl Document {
             let first = self.rope.byte_to_line(start);
             let last = self.rope.byte_to_line(old_end);
             let end_line = (last + 1).min(self.rope.len_lines());
-            (self.rope.line_to_byte(first), self.rope.line_to_byte(end_line).max(old_end))
+            (
+                self.rope.line_to_byte(first),
+                self.rope.line_to_byte(end_line).max(old_end),
+            )
         } else {
             (start, old_end)
         };
@@ -248,7 +260,10 @@ impl Document {
             line -= 1;
             line_start = rope.line_to_byte(line);
         }
-        Point { row: line, column: offset - line_start }
+        Point {
+            row: line,
+            column: offset - line_start,
+        }
     }
 }
 

@@ -10,7 +10,12 @@ use super::{analyze, Analysis};
 /// Analyses `text` as a file called `file_name`.
 pub fn analysis(text: &str, file_name: &str) -> (Document, Analysis) {
     let doc = Document::new(text);
-    let analysis = analyze(&doc, Some(file_name), &Config::default(), &mut InlineCache::new());
+    let analysis = analyze(
+        &doc,
+        Some(file_name),
+        &Config::default(),
+        &mut InlineCache::new(),
+    );
     (doc, analysis)
 }
 
@@ -22,7 +27,14 @@ pub fn diagnostics(text: &str, code: Code) -> String {
     for d in analysis.diagnostics.iter().filter(|d| d.code == code) {
         let s = index.position(d.range.start, Encoding::Utf32);
         let e = index.position(d.range.end, Encoding::Utf32);
-        out.push_str(&format!("{}:{}..{}:{} {}\n", s.line + 1, s.col + 1, e.line + 1, e.col + 1, d.message));
+        out.push_str(&format!(
+            "{}:{}..{}:{} {}\n",
+            s.line + 1,
+            s.col + 1,
+            e.line + 1,
+            e.col + 1,
+            d.message
+        ));
     }
     out
 }
@@ -31,7 +43,9 @@ pub fn diagnostics(text: &str, code: Code) -> String {
 /// titles are given cut out, each with its sub-sections.
 pub fn template_without(cut: &[&str]) -> String {
     let template = super::outline::default_outline().template;
-    let start = template.find("# Joint-review of [Project]").expect("template title");
+    let start = template
+        .find("# Joint-review of [Project]")
+        .expect("template title");
     let body = &template[start..];
     let mut out = String::new();
     let mut skipping: Option<usize> = None;

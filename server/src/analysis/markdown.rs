@@ -95,7 +95,10 @@ pub struct Syntax {
 impl Syntax {
     /// Reads the block tree of `doc`.
     pub fn new(doc: &Document, cache: &mut InlineCache) -> Syntax {
-        let mut syntax = Syntax { len: doc.len(), ..Syntax::default() };
+        let mut syntax = Syntax {
+            len: doc.len(),
+            ..Syntax::default()
+        };
         let mut stack = vec![doc.tree().root_node()];
         // Depth-first, in document order.
         while let Some(node) = stack.pop() {
@@ -113,15 +116,16 @@ impl Syntax {
                 }
                 "pipe_table" => {
                     syntax.blocks.push(block(BlockKind::Table, node));
-                    syntax.tables.push(read_table(doc, node, &mut syntax.inlines));
+                    syntax
+                        .tables
+                        .push(read_table(doc, node, &mut syntax.inlines));
                     continue;
                 }
-                "list" => {
-                    if node.parent().is_none_or(|p| p.kind() != "list_item") {
-                        let mut items = Vec::new();
-                        read_list(doc, node, 0, &mut items);
-                        syntax.lists.push((range(node), items));
-                    }
+                // Nested lists are read with their top-level list.
+                "list" if node.parent().is_none_or(|p| p.kind() != "list_item") => {
+                    let mut items = Vec::new();
+                    read_list(doc, node, 0, &mut items);
+                    syntax.lists.push((range(node), items));
                 }
                 "fenced_code_block" | "indented_code_block" => {
                     syntax.blocks.push(block(BlockKind::Code, node));
@@ -137,7 +141,9 @@ impl Syntax {
                     continue;
                 }
                 "block_quote" => syntax.blocks.push(block(BlockKind::Quote, node)),
-                "thematic_break" | "link_reference_definition" | "minus_metadata"
+                "thematic_break"
+                | "link_reference_definition"
+                | "minus_metadata"
                 | "plus_metadata" => {
                     syntax.blocks.push(block(BlockKind::Other, node));
                     continue;
@@ -168,7 +174,9 @@ impl Syntax {
     /// The blocks inside a range.
     pub fn blocks_in(&self, range: TextRange) -> impl Iterator<Item = &Block> {
         let first = self.blocks.partition_point(|b| b.range.start < range.start);
-        self.blocks[first..].iter().take_while(move |b| b.range.start < range.end)
+        self.blocks[first..]
+            .iter()
+            .take_while(move |b| b.range.start < range.end)
     }
 
     /// Every `#anchor` link in the document, in order.
@@ -181,7 +189,10 @@ impl Syntax {
                     links.push(AnchorLink {
                         range: shift(link.range, inline.start),
                         target: shift(
-                            TextRange::new(link.destination_range.start + 1, link.destination_range.end),
+                            TextRange::new(
+                                link.destination_range.start + 1,
+                                link.destination_range.end,
+                            ),
                             inline.start,
                         ),
                         anchor: percent_decode(anchor),
@@ -214,7 +225,10 @@ fn range(node: Node) -> TextRange {
 }
 
 fn block(kind: BlockKind, node: Node) -> Block {
-    Block { kind, range: trim_end_newlines_range(node) }
+    Block {
+        kind,
+        range: trim_end_newlines_range(node),
+    }
 }
 
 /// A block node's range without its trailing line breaks (tree-sitter-md includes them).
@@ -246,7 +260,10 @@ fn read_heading(doc: &Document, node: Node, cache: &mut InlineCache) -> Option<H
             "inline" => content = Some(range(child)),
             "paragraph" => {
                 let mut c = child.walk();
-                content = child.children(&mut c).find(|n| n.kind() == "inline").map(range);
+                content = child
+                    .children(&mut c)
+                    .find(|n| n.kind() == "inline")
+                    .map(range);
             }
             _ => {}
         }
@@ -266,7 +283,14 @@ fn read_heading(doc: &Document, node: Node, cache: &mut InlineCache) -> Option<H
         }
         None => (TextRange::empty(range.end), String::new()),
     };
-    let mut heading = Heading { level, range, content, text, section: range, bold_line_title: None };
+    let mut heading = Heading {
+        level,
+        range,
+        content,
+        text,
+        section: range,
+        bold_line_title: None,
+    };
     if heading.text.is_empty() && node.kind() == "atx_heading" {
         take_bold_next_line(doc, node, &mut heading, cache);
     }
@@ -276,7 +300,9 @@ fn read_heading(doc: &Document, node: Node, cache: &mut InlineCache) -> Option<H
 /// For an empty ATX heading: when the next line (no blank line between) is wholly bold text,
 /// that text is the heading's title.
 fn take_bold_next_line(doc: &Document, node: Node, heading: &mut Heading, cache: &mut InlineCache) {
-    let Some(next) = node.next_sibling().filter(|n| n.kind() == "paragraph") else { return };
+    let Some(next) = node.next_sibling().filter(|n| n.kind() == "paragraph") else {
+        return;
+    };
     let line_start = next.start_byte();
     if doc.rope().byte_to_line(line_start) != doc.rope().byte_to_line(heading.range.start) + 1 {
         return;
@@ -284,8 +310,12 @@ fn take_bold_next_line(doc: &Document, node: Node, heading: &mut Heading, cache:
     let para = doc.slice(range(next));
     let first_line = para.lines().next().unwrap_or("");
     let trimmed = first_line.trim();
-    let inner = trimmed.strip_prefix("**").and_then(|t| t.strip_suffix("**"));
-    let Some(inner) = inner.filter(|i| !i.trim().is_empty() && !i.contains("**")) else { return };
+    let inner = trimmed
+        .strip_prefix("**")
+        .and_then(|t| t.strip_suffix("**"));
+    let Some(inner) = inner.filter(|i| !i.trim().is_empty() && !i.contains("**")) else {
+        return;
+    };
     let inner_start = line_start + first_line.find("**").unwrap_or(0) + 2;
     let content = trim_range(inner, inner_start);
     heading.text = cache.facts(&doc.slice(content)).rendered.clone();
@@ -322,7 +352,10 @@ fn read_table(doc: &Document, node: Node, inlines: &mut Vec<TextRange>) -> Table
         }
         rows.push(cells);
     }
-    Table { range: range(node), rows }
+    Table {
+        range: range(node),
+        rows,
+    }
 }
 
 fn read_list(doc: &Document, list: Node, depth: usize, out: &mut Vec<ListItem>) {
@@ -370,7 +403,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -418,7 +451,10 @@ impl InlineCache {
         parser
             .set_language(&tree_sitter_md::INLINE_LANGUAGE.into())
             .expect("the bundled tree-sitter-md inline grammar matches the tree-sitter version");
-        Self { parser, entries: HashMap::new() }
+        Self {
+            parser,
+            entries: HashMap::new(),
+        }
     }
 
     pub fn facts(&mut self, text: &str) -> Arc<InlineFacts> {
@@ -438,12 +474,18 @@ impl InlineCache {
 
     fn parse(&mut self, text: &str) -> InlineFacts {
         let Some(tree) = self.parser.parse(text, None) else {
-            return InlineFacts { rendered: text.to_string(), links: Vec::new() };
+            return InlineFacts {
+                rendered: text.to_string(),
+                links: Vec::new(),
+            };
         };
         let root = tree.root_node();
         let mut links = Vec::new();
         collect_links(root, text, &mut links);
-        InlineFacts { rendered: render(root, text).trim().to_string(), links }
+        InlineFacts {
+            rendered: render(root, text).trim().to_string(),
+            links,
+        }
     }
 }
 
@@ -472,11 +514,19 @@ fn collect_links(node: Node, text: &str, out: &mut Vec<InlineLink>) {
 /// The rendered text of an inline node, as GitHub's anchor rules see it.
 fn render(node: Node, text: &str) -> String {
     match node.kind() {
-        "image" | "emphasis_delimiter" | "code_span_delimiter" | "html_tag" | "link_destination"
-        | "link_title" | "link_label" => return String::new(),
+        "image"
+        | "emphasis_delimiter"
+        | "code_span_delimiter"
+        | "html_tag"
+        | "link_destination"
+        | "link_title"
+        | "link_label" => return String::new(),
         "backslash_escape" => return text[node.byte_range()].chars().skip(1).collect(),
         "uri_autolink" | "email_autolink" => {
-            return text[node.byte_range()].trim_start_matches('<').trim_end_matches('>').to_string()
+            return text[node.byte_range()]
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
         }
         "inline_link" | "full_reference_link" | "collapsed_reference_link" | "shortcut_link" => {
             let mut cursor = node.walk();
@@ -497,7 +547,10 @@ fn render(node: Node, text: &str) -> String {
     out.push_str(&text[pos..node.end_byte()]);
     // Brackets of a link text are not part of its rendered text.
     if node.kind() == "link_text" {
-        return out.trim_start_matches('[').trim_end_matches(']').to_string();
+        return out
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
     }
     out
 }
@@ -513,8 +566,15 @@ mod tests {
     #[test]
     fn headings_with_markup_and_sections() {
         let s = syntax("# Title\n\n## **Background** `x` [l](y)\ntext\n### Sub ##\n## Next\n");
-        let got: Vec<_> = s.headings.iter().map(|h| (h.level, h.text.as_str())).collect();
-        assert_eq!(got, [(1, "Title"), (2, "Background x l"), (3, "Sub"), (2, "Next")]);
+        let got: Vec<_> = s
+            .headings
+            .iter()
+            .map(|h| (h.level, h.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "Title"), (2, "Background x l"), (3, "Sub"), (2, "Next")]
+        );
         assert_eq!(s.headings[1].section.end, s.headings[3].range.start);
         assert_eq!(s.headings[0].section.end, s.len);
     }

@@ -16,12 +16,17 @@ pub fn words(title: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for (i, raw) in lowered.split_whitespace().enumerate() {
         // Leading section numbers ("1.", "2.3", "iv.").
-        let is_number = raw.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ')')
+        let is_number = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ')')
             || (raw.ends_with('.') && raw.trim_end_matches('.').chars().all(|c| "ivx".contains(c)));
         if i == 0 && is_number {
             continue;
         }
-        for part in raw.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()) {
+        for part in raw
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty())
+        {
             words.push(fold_word(part));
         }
     }

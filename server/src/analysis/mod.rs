@@ -9,6 +9,7 @@ pub mod config;
 pub mod detect;
 pub mod diagnostics;
 pub mod document;
+pub mod hover;
 pub mod markdown;
 pub mod matching;
 pub mod outline;
@@ -54,7 +55,12 @@ pub struct Context<'a> {
 }
 
 /// Analyses a document. `file_name` (a path or URI path) helps pick the outline.
-pub fn analyze(doc: &Document, file_name: Option<&str>, config: &Config, cache: &mut InlineCache) -> Analysis {
+pub fn analyze(
+    doc: &Document,
+    file_name: Option<&str>,
+    config: &Config,
+    cache: &mut InlineCache,
+) -> Analysis {
     let syntax = Syntax::new(doc, cache);
     let head_end = doc.floor_char_boundary(4096);
     let head = doc.slice(text::TextRange::new(0, head_end));
@@ -80,5 +86,12 @@ pub fn analyze(doc: &Document, file_name: Option<&str>, config: &Config, cache: 
         None => false,
     });
     diagnostics.sort_by_key(|d| (d.range.start, d.code));
-    Analysis { selection, syntax, alignment, anchors, links, diagnostics }
+    Analysis {
+        selection,
+        syntax,
+        alignment,
+        anchors,
+        links,
+        diagnostics,
+    }
 }

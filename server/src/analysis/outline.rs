@@ -58,7 +58,9 @@ pub struct Section {
 impl Section {
     /// Matching keys: the title's and every alias's.
     pub fn keys(&self) -> impl Iterator<Item = String> + '_ {
-        std::iter::once(&self.title).chain(&self.aliases).map(|t| matching::key(t))
+        std::iter::once(&self.title)
+            .chain(&self.aliases)
+            .map(|t| matching::key(t))
     }
 }
 
@@ -186,7 +188,11 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         .position(|h| matching::key(&h.text) == root_key)
         .ok_or_else(|| format!("no root heading {:?}", data.root_heading))?;
     let headings = &syntax.headings[root + 1..];
-    let min_level = headings.iter().map(|h| h.level).min().ok_or("no sections")?;
+    let min_level = headings
+        .iter()
+        .map(|h| h.level)
+        .min()
+        .ok_or("no sections")?;
     let mut sections: Vec<Section> = Vec::new();
     let mut used = Vec::new();
     for (i, h) in headings.iter().enumerate() {
@@ -215,7 +221,9 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         });
     }
     if let Some(unknown) = data.sections.keys().find(|k| !used.contains(k)) {
-        return Err(format!("data names section {unknown:?}, which the template lacks"));
+        return Err(format!(
+            "data names section {unknown:?}, which the template lacks"
+        ));
     }
     let mut keys = HashMap::new();
     for (i, s) in sections.iter().enumerate() {
@@ -276,7 +284,10 @@ fn sentences(guidance: &str) -> Vec<String> {
     let mut joined = String::with_capacity(guidance.len());
     for line in guidance.lines() {
         let trimmed = line.trim_start();
-        let text = match trimmed.strip_prefix("* ").or_else(|| trimmed.strip_prefix("- ")) {
+        let text = match trimmed
+            .strip_prefix("* ")
+            .or_else(|| trimmed.strip_prefix("- "))
+        {
             Some(item) => item.split_once(". ").map_or("", |(_, rest)| rest),
             None => line,
         };
@@ -345,7 +356,14 @@ mod tests {
         assert!(ja.sections.iter().any(|s| s.title == "Findings"));
         let sa = by_name("self-assessment").unwrap();
         assert_eq!(sa.sections[0].title, "Table of contents");
-        assert_eq!(sa.sections.iter().find(|s| s.title == "Actors").unwrap().depth, 2);
+        assert_eq!(
+            sa.sections
+                .iter()
+                .find(|s| s.title == "Actors")
+                .unwrap()
+                .depth,
+            2
+        );
     }
 
     #[test]
@@ -353,7 +371,11 @@ mod tests {
         let jr = by_name("joint-review").unwrap();
         let folded = fold_text("A link to the software’s repository");
         assert!(jr.guidance_sentences.iter().any(|(t, _)| *t == folded));
-        let s = jr.sections.iter().find(|s| s.title == "Background").unwrap();
+        let s = jr
+            .sections
+            .iter()
+            .find(|s| s.title == "Background")
+            .unwrap();
         assert!(s.guidance.starts_with("Provide information for reviewers"));
     }
 }

@@ -105,15 +105,16 @@ impl<'a> LineIndex<'a> {
         let line = rope.char_to_line(char_idx);
         let line_start_char = rope.line_to_char(line);
         let col = match encoding {
-            Encoding::Utf8 => {
-                rope.char_to_byte(char_idx) - rope.char_to_byte(line_start_char)
-            }
+            Encoding::Utf8 => rope.char_to_byte(char_idx) - rope.char_to_byte(line_start_char),
             Encoding::Utf16 => {
                 rope.char_to_utf16_cu(char_idx) - rope.char_to_utf16_cu(line_start_char)
             }
             Encoding::Utf32 => char_idx - line_start_char,
         };
-        LineCol { line: line as u32, col: col as u32 }
+        LineCol {
+            line: line as u32,
+            col: col as u32,
+        }
     }
 }
 
@@ -141,10 +142,15 @@ mod tests {
             for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
                 let pos = index.position(offset, enc);
                 // The offset between `\r` and `\n` of a CRLF is not a position of its own.
-                if offset > 0 && text[..offset].ends_with('\r') && text[offset..].starts_with('\n') {
+                if offset > 0 && text[..offset].ends_with('\r') && text[offset..].starts_with('\n')
+                {
                     continue;
                 }
-                assert_eq!(index.offset(pos, enc), offset, "{text:?} at {offset} in {enc:?}");
+                assert_eq!(
+                    index.offset(pos, enc),
+                    offset,
+                    "{text:?} at {offset} in {enc:?}"
+                );
             }
         }
     }
@@ -154,7 +160,10 @@ mod tests {
         let rope = Rope::from_str("a\nb\r\nc\rd\u{2028}e\u{85}f\u{c}g");
         assert_eq!(rope.len_lines(), 4);
         let index = LineIndex::new(&rope);
-        assert_eq!(index.position(rope.len_bytes(), Encoding::Utf32), LineCol { line: 3, col: 7 });
+        assert_eq!(
+            index.position(rope.len_bytes(), Encoding::Utf32),
+            LineCol { line: 3, col: 7 }
+        );
     }
 
     #[test]
@@ -162,13 +171,31 @@ mod tests {
         let rope = Rope::from_str("# 😀 中x\r\nnext");
         let index = LineIndex::new(&rope);
         let x = "# 😀 中".len();
-        assert_eq!(index.position(x, Encoding::Utf8), LineCol { line: 0, col: 10 });
-        assert_eq!(index.position(x, Encoding::Utf16), LineCol { line: 0, col: 6 });
-        assert_eq!(index.position(x, Encoding::Utf32), LineCol { line: 0, col: 5 });
+        assert_eq!(
+            index.position(x, Encoding::Utf8),
+            LineCol { line: 0, col: 10 }
+        );
+        assert_eq!(
+            index.position(x, Encoding::Utf16),
+            LineCol { line: 0, col: 6 }
+        );
+        assert_eq!(
+            index.position(x, Encoding::Utf32),
+            LineCol { line: 0, col: 5 }
+        );
         // Half a surrogate pair rounds down; past the end clamps to the line end, not into CRLF.
-        assert_eq!(index.offset(LineCol { line: 0, col: 3 }, Encoding::Utf16), 2);
-        assert_eq!(index.offset(LineCol { line: 0, col: 99 }, Encoding::Utf16), x + 1);
-        assert_eq!(index.offset(LineCol { line: 9, col: 0 }, Encoding::Utf16), rope.len_bytes());
+        assert_eq!(
+            index.offset(LineCol { line: 0, col: 3 }, Encoding::Utf16),
+            2
+        );
+        assert_eq!(
+            index.offset(LineCol { line: 0, col: 99 }, Encoding::Utf16),
+            x + 1
+        );
+        assert_eq!(
+            index.offset(LineCol { line: 9, col: 0 }, Encoding::Utf16),
+            rope.len_bytes()
+        );
     }
 
     #[test]

@@ -33,7 +33,13 @@ pub fn negotiate(offered: Option<&[lsp::PositionEncodingKind]>) -> Encoding {
 }
 
 pub fn offset(doc: &Document, pos: lsp::Position, encoding: Encoding) -> usize {
-    LineIndex::new(doc.rope()).offset(LineCol { line: pos.line, col: pos.character }, encoding)
+    LineIndex::new(doc.rope()).offset(
+        LineCol {
+            line: pos.line,
+            col: pos.character,
+        },
+        encoding,
+    )
 }
 
 pub fn text_range(doc: &Document, range: lsp::Range, encoding: Encoding) -> TextRange {
@@ -44,11 +50,17 @@ pub fn text_range(doc: &Document, range: lsp::Range, encoding: Encoding) -> Text
 
 pub fn position(index: &LineIndex, offset: usize, encoding: Encoding) -> lsp::Position {
     let p = index.position(offset, encoding);
-    lsp::Position { line: p.line, character: p.col }
+    lsp::Position {
+        line: p.line,
+        character: p.col,
+    }
 }
 
 pub fn range(index: &LineIndex, range: TextRange, encoding: Encoding) -> lsp::Range {
-    lsp::Range { start: position(index, range.start, encoding), end: position(index, range.end, encoding) }
+    lsp::Range {
+        start: position(index, range.start, encoding),
+        end: position(index, range.end, encoding),
+    }
 }
 
 pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
@@ -71,7 +83,10 @@ pub fn diagnostic(
         .related
         .iter()
         .map(|r| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location { uri: uri.clone(), range: range(&index, r.range, encoding) },
+            location: lsp::Location {
+                uri: uri.clone(),
+                range: range(&index, r.range, encoding),
+            },
             message: r.message.clone(),
         })
         .collect::<Vec<_>>();
@@ -82,7 +97,21 @@ pub fn diagnostic(
         source: Some("joint-review-lsp".to_string()),
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
-        data: d.section.as_ref().map(|s| serde_json::json!({ "section": s })),
+        data: d
+            .section
+            .as_ref()
+            .map(|s| serde_json::json!({ "section": s })),
         ..lsp::Diagnostic::default()
     }
+}
+
+/// Markdown made readable as plain text, for clients that do not render Markdown: emphasis
+/// markers and rules dropped.
+pub fn markdown_to_plain(markdown: &str) -> String {
+    markdown
+        .lines()
+        .filter(|l| l.trim() != "---")
+        .map(|l| l.replace("**", "").trim_matches('*').to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -29,7 +29,11 @@ pub fn init_logging() {
 /// Serves LSP on stdin/stdout until `exit` or the end of stdin. The exit code is 0 after a
 /// `shutdown` request, 1 without one (as the protocol asks).
 pub fn run_stdio() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
@@ -39,7 +43,9 @@ pub fn run_stdio() -> ExitCode {
     let shutdown = runtime.block_on(async {
         let (service, socket) = LspService::new(server::Backend::new);
         let shutdown = service.inner().shutdown_flag();
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
         shutdown.load(std::sync::atomic::Ordering::SeqCst)
     });
     let code = if shutdown { 0 } else { 1 };

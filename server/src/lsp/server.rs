@@ -16,6 +16,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::convert;
 use super::settings;
 use super::state::{self, Analyzed, Job, OpenDocument, State};
+use crate::analysis::hover;
 use crate::analysis::outline::Requirement;
 use crate::analysis::text::LineIndex;
 
@@ -44,11 +45,17 @@ impl Backend {
 
     fn job(&self, uri: &Uri) -> Option<Job> {
         let state = state::lock(&self.state);
-        state.docs.get(uri).map(|open| Job::new(uri, open, &state.config))
+        state
+            .docs
+            .get(uri)
+            .map(|open| Job::new(uri, open, &state.config))
     }
 
     fn is_current(state: &Mutex<State>, uri: &Uri, version: i32) -> bool {
-        state::lock(state).docs.get(uri).is_some_and(|d| d.version == version)
+        state::lock(state)
+            .docs
+            .get(uri)
+            .is_some_and(|d| d.version == version)
     }
 
     /// Analyses a version and publishes its diagnostics, unless a newer version came first.
@@ -72,7 +79,11 @@ impl Backend {
         let (encoding, diagnostics) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
-            let Some(open) = state.docs.get_mut(&uri).filter(|d| d.version == analyzed.version) else {
+            let Some(open) = state
+                .docs
+                .get_mut(&uri)
+                .filter(|d| d.version == analyzed.version)
+            else {
                 return;
             };
             open.latest = Some(analyzed.clone());
@@ -85,7 +96,9 @@ impl Backend {
             (encoding, diagnostics)
         };
         let _ = encoding;
-        self.client.publish_diagnostics(uri, diagnostics, Some(analyzed.version)).await;
+        self.client
+            .publish_diagnostics(uri, diagnostics, Some(analyzed.version))
+            .await;
     }
 
     /// The analysis of the current version, computing it if the latest one is older.
@@ -98,7 +111,9 @@ impl Backend {
             }
             Job::new(uri, open, &state.config)
         };
-        tokio::task::spawn_blocking(move || Arc::new(job.run())).await.ok()
+        tokio::task::spawn_blocking(move || Arc::new(job.run()))
+            .await
+            .ok()
     }
 
     async fn reanalyze_all(&self) {
@@ -113,11 +128,22 @@ impl Backend {
 
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref());
+        let offered = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_deref());
         let encoding = convert::negotiate(offered);
         {
             let mut state = state::lock(&self.state);
             state.encoding = encoding;
+            state.hover_markdown = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.hover.as_ref())
+                .and_then(|h| h.content_format.as_ref())
+                .is_none_or(|formats| formats.contains(&MarkupKind::Markdown));
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
             }
@@ -126,13 +152,18 @@ impl LanguageServer for Backend {
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(convert::encoding_kind(encoding)),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
-                    open_close: Some(true),
-                    change: Some(TextDocumentSyncKind::INCREMENTAL),
-                    save: Some(TextDocumentSyncSaveOptions::Supported(false)),
-                    ..TextDocumentSyncOptions::default()
-                })),
-                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(false)),
+                        ..TextDocumentSyncOptions::default()
+                    },
+                )),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -200,6 +231,42 @@ impl LanguageServer for Backend {
         self.reanalyze_all().await;
     }
 
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let uri = &params.text_document_position_params.text_document.uri;
+        let Some(analyzed) = self.current(uri).await else {
+            return Err(Error::invalid_params("the document is not open"));
+        };
+        let (encoding, markdown) = {
+            let state = state::lock(&self.state);
+            (state.encoding, state.hover_markdown)
+        };
+        let offset = convert::offset(
+            &analyzed.doc,
+            params.text_document_position_params.position,
+            encoding,
+        );
+        let Some(found) = hover::hover(&analyzed.analysis, offset) else {
+            return Ok(None);
+        };
+        let index = LineIndex::new(analyzed.doc.rope());
+        let value = if markdown {
+            found.markdown
+        } else {
+            convert::markdown_to_plain(&found.markdown)
+        };
+        Ok(Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: if markdown {
+                    MarkupKind::Markdown
+                } else {
+                    MarkupKind::PlainText
+                },
+                value,
+            }),
+            range: Some(convert::range(&index, found.range, encoding)),
+        }))
+    }
+
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let Some(analyzed) = self.current(&params.text_document.uri).await else {
             return Err(Error::invalid_params("the document is not open"));
@@ -210,19 +277,32 @@ impl LanguageServer for Backend {
         let required: Vec<usize> = (0..outline.sections.len())
             .filter(|&s| outline.sections[s].requirement == Requirement::Required)
             .collect();
-        let present = required.iter().filter(|&&s| analysis.alignment.section_match[s].is_some()).count();
+        let present = required
+            .iter()
+            .filter(|&&s| analysis.alignment.section_match[s].is_some())
+            .count();
         let title = format!(
             "{} outline ({}): {present}/{} sections",
             outline.name,
             analysis.selection.source,
             required.len()
         );
-        let at = analysis.alignment.title.map_or(0, |t| analysis.syntax.headings[t].range.start);
+        let at = analysis
+            .alignment
+            .title
+            .map_or(0, |t| analysis.syntax.headings[t].range.start);
         let index = LineIndex::new(analyzed.doc.rope());
         let pos = convert::position(&index, at, encoding);
         Ok(Some(vec![CodeLens {
-            range: Range { start: pos, end: pos },
-            command: Some(Command { title, command: String::new(), arguments: None }),
+            range: Range {
+                start: pos,
+                end: pos,
+            },
+            command: Some(Command {
+                title,
+                command: String::new(),
+                arguments: None,
+            }),
             data: None,
         }]))
     }

@@ -61,12 +61,17 @@ mod tests {
 
     #[test]
     fn reads_wrapped_and_bare_settings() {
-        let c = from_json(&serde_json::json!({"jointReview": {"outline": "self-assessment", "severity": {"template-text": "off", "toc-entry": "hint", "bogus": "error"}}}));
+        let c = from_json(
+            &serde_json::json!({"jointReview": {"outline": "self-assessment", "severity": {"template-text": "off", "toc-entry": "hint", "bogus": "error"}}}),
+        );
         assert_eq!(c.outline.as_deref(), Some("self-assessment"));
         assert_eq!(c.severity_of(Code::TemplateText), None);
         assert_eq!(c.severity_of(Code::TocEntry), Some(Severity::Hint));
         assert_eq!(c.severity_of(Code::MissingSection), Some(Severity::Error));
-        assert_eq!(from_json(&serde_json::json!({"outline": "auto"})), Config::default());
+        assert_eq!(
+            from_json(&serde_json::json!({"outline": "auto"})),
+            Config::default()
+        );
         assert_eq!(from_json(&serde_json::json!(42)), Config::default());
     }
 }

@@ -28,7 +28,12 @@ pub struct OpenDocument {
 
 impl OpenDocument {
     pub fn new(text: &str, version: i32) -> Self {
-        Self { doc: Document::new(text), version, latest: None, cache: Arc::new(Mutex::new(InlineCache::new())) }
+        Self {
+            doc: Document::new(text),
+            version,
+            latest: None,
+            cache: Arc::new(Mutex::new(InlineCache::new())),
+        }
     }
 }
 
@@ -37,6 +42,8 @@ pub struct State {
     pub docs: HashMap<Uri, OpenDocument>,
     pub config: Config,
     pub encoding: Encoding,
+    /// The client shows Markdown in hovers.
+    pub hover_markdown: bool,
 }
 
 /// Everything needed to analyse one version away from the state's lock.
@@ -61,13 +68,22 @@ impl Job {
 
     /// Runs the analysis (CPU work: call it off the async threads).
     pub fn run(self) -> Analyzed {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let analysis = analyze(&self.doc, Some(self.uri.as_str()), &self.config, &mut cache);
-        Analyzed { version: self.version, doc: self.doc, analysis }
+        Analyzed {
+            version: self.version,
+            doc: self.doc,
+            analysis,
+        }
     }
 }
 
 /// Locks the state; a panic in another holder does not make the state unusable.
 pub fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

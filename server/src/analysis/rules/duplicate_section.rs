@@ -16,7 +16,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         )
         .section(title);
         if let Some(first) = ctx.alignment.heading_of(s) {
-            d = d.related(ctx.syntax.headings[first].range, format!("'{title}' is first here"));
+            d = d.related(
+                ctx.syntax.headings[first].range,
+                format!("'{title}' is first here"),
+            );
         }
         out.push(d);
     }

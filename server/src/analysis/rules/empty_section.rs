@@ -18,7 +18,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Code::EmptySection,
                     heading.range,
-                    format!("This heading is empty; its title '{}' is bold text on the next line.", heading.text),
+                    format!(
+                        "This heading is empty; its title '{}' is bold text on the next line.",
+                        heading.text
+                    ),
                 )
                 .fix(Fix {
                     title: format!("Make '{}' the heading's text", heading.text),
@@ -35,15 +38,25 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let body = TextRange::new(heading.range.end, heading.section.end);
-        if ctx.syntax.blocks_in(body).any(|b| b.kind != BlockKind::Comment) {
+        if ctx
+            .syntax
+            .blocks_in(body)
+            .any(|b| b.kind != BlockKind::Comment)
+        {
             continue;
         }
         let (message, section) = match ctx.alignment.heading_section[h] {
             Some(s) => {
                 let title = &ctx.outline.sections[s].title;
-                (format!("The template's section '{title}' is empty."), Some(title.as_str()))
+                (
+                    format!("The template's section '{title}' is empty."),
+                    Some(title.as_str()),
+                )
             }
-            None if heading.text.is_empty() => ("This heading has no text and nothing under it.".to_string(), None),
+            None if heading.text.is_empty() => (
+                "This heading has no text and nothing under it.".to_string(),
+                None,
+            ),
             None => (format!("Section '{}' is empty.", heading.text), None),
         };
         let mut d = Diagnostic::new(Code::EmptySection, heading.range, message);

@@ -11,7 +11,9 @@ use crate::analysis::Context;
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for (s, section) in ctx.outline.sections.iter().enumerate() {
-        let Some(h) = ctx.alignment.heading_of(s) else { continue };
+        let Some(h) = ctx.alignment.heading_of(s) else {
+            continue;
+        };
         let heading = &ctx.syntax.headings[h];
         let expected = ctx.expected_level(s);
         if heading.level == expected {

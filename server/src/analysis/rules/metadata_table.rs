@@ -20,14 +20,25 @@ struct Row {
 }
 
 pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagnostic>) {
-    let Some(s) = ctx.outline.sections.iter().position(|s| s.title == "Metadata") else { return };
-    let Some(h) = ctx.alignment.heading_of(s) else { return };
+    let Some(s) = ctx
+        .outline
+        .sections
+        .iter()
+        .position(|s| s.title == "Metadata")
+    else {
+        return;
+    };
+    let Some(h) = ctx.alignment.heading_of(s) else {
+        return;
+    };
     let heading = &ctx.syntax.headings[h];
     let own_end = ctx
         .syntax
         .headings
         .get(h + 1)
-        .map_or(heading.section.end, |n| n.range.start.min(heading.section.end));
+        .map_or(heading.section.end, |n| {
+            n.range.start.min(heading.section.end)
+        });
     let body = TextRange::new(heading.range.end, own_end);
     let body_text = ctx.doc.slice(body);
     let mut rows = table_rows(&body_text, body.start);
@@ -40,7 +51,10 @@ pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagno
             Diagnostic::new(
                 Code::MetadataTable,
                 heading.range,
-                format!("The {section} section has no table; the template asks for one with {}.", row_names(ctx)),
+                format!(
+                    "The {section} section has no table; the template asks for one with {}.",
+                    row_names(ctx)
+                ),
             )
             .section(section),
         );
@@ -50,7 +64,11 @@ pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagno
     for wanted in &ctx.outline.metadata {
         // "Software Repositories" and "Language(s)" are the Software and Languages rows.
         let key = matching::key(&wanted.row);
-        let Some(row) = rows.iter().find(|r| r.cells.first().is_some_and(|c| matching::key(&c.0).starts_with(&key))) else {
+        let Some(row) = rows.iter().find(|r| {
+            r.cells
+                .first()
+                .is_some_and(|c| matching::key(&c.0).starts_with(&key))
+        }) else {
             out.push(
                 Diagnostic::new(
                     Code::MetadataTable,
@@ -64,8 +82,12 @@ pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagno
         let value = row.cells.get(1).filter(|c| !c.0.trim().is_empty());
         let Some((value, value_range)) = value else {
             out.push(
-                Diagnostic::new(Code::MetadataTable, row.line, format!("The {section} row '{}' has no value.", wanted.row))
-                    .section(section),
+                Diagnostic::new(
+                    Code::MetadataTable,
+                    row.line,
+                    format!("The {section} row '{}' has no value.", wanted.row),
+                )
+                .section(section),
             );
             continue;
         };
@@ -103,7 +125,12 @@ pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagno
 }
 
 fn row_names(ctx: &Context) -> String {
-    let names: Vec<&str> = ctx.outline.metadata.iter().map(|r| r.row.as_str()).collect();
+    let names: Vec<&str> = ctx
+        .outline
+        .metadata
+        .iter()
+        .map(|r| r.row.as_str())
+        .collect();
     match names.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => names.join(""),
@@ -138,7 +165,10 @@ fn table_rows(text: &str, at: usize) -> Vec<Row> {
             !c.is_empty() && c.trim_matches(':').chars().all(|ch| ch == '-')
         });
         if !is_delimiter {
-            rows.push(Row { line: TextRange::new(at + start, at + start + content.len()), cells });
+            rows.push(Row {
+                line: TextRange::new(at + start, at + start + content.len()),
+                cells,
+            });
         }
     }
     rows
@@ -148,18 +178,26 @@ fn table_rows(text: &str, at: usize) -> Vec<Row> {
 /// removed. Word-processor exports write the Metadata table this way.
 fn html_table_rows(text: &str, at: usize) -> Vec<Row> {
     let lower = text.to_ascii_lowercase();
-    let Some(table_start) = lower.find("<table") else { return Vec::new() };
-    let table_end = lower[table_start..].find("</table").map_or(text.len(), |e| table_start + e);
+    let Some(table_start) = lower.find("<table") else {
+        return Vec::new();
+    };
+    let table_end = lower[table_start..]
+        .find("</table")
+        .map_or(text.len(), |e| table_start + e);
     let mut rows = Vec::new();
     let mut pos = table_start;
     while let Some(tr) = lower[pos..table_end].find("<tr") {
         let row_start = pos + tr;
-        let row_end = lower[row_start + 3..table_end].find("<tr").map_or(table_end, |e| row_start + 3 + e);
+        let row_end = lower[row_start + 3..table_end]
+            .find("<tr")
+            .map_or(table_end, |e| row_start + 3 + e);
         let mut cells = Vec::new();
         let mut cell_pos = row_start;
         while let Some(open) = next_cell(&lower[cell_pos..row_end]) {
             let open = cell_pos + open;
-            let Some(gt) = lower[open..row_end].find('>') else { break };
+            let Some(gt) = lower[open..row_end].find('>') else {
+                break;
+            };
             let content_start = open + gt + 1;
             let content_end = next_cell(&lower[content_start..row_end])
                 .into_iter()
@@ -174,7 +212,10 @@ fn html_table_rows(text: &str, at: usize) -> Vec<Row> {
             cell_pos = content_end;
         }
         if !cells.is_empty() {
-            rows.push(Row { line: TextRange::new(at + row_start, at + row_end), cells });
+            rows.push(Row {
+                line: TextRange::new(at + row_start, at + row_end),
+                cells,
+            });
         }
         pos = row_end;
     }
@@ -182,7 +223,10 @@ fn html_table_rows(text: &str, at: usize) -> Vec<Row> {
 }
 
 fn next_cell(lower: &str) -> Option<usize> {
-    [lower.find("<td"), lower.find("<th")].into_iter().flatten().min()
+    [lower.find("<td"), lower.find("<th")]
+        .into_iter()
+        .flatten()
+        .min()
 }
 
 /// Text without HTML tags, whitespace collapsed.
@@ -221,14 +265,20 @@ fn split_cells(line: &str, at: usize) -> Vec<(String, TextRange)> {
         let raw = &line[pair[0] + 1..pair[1]];
         let start = pair[0] + 1 + (raw.len() - raw.trim_start().len());
         let trimmed = raw.trim();
-        cells.push((trimmed.to_string(), TextRange::new(at + start, at + start + trimmed.len())));
+        cells.push((
+            trimmed.to_string(),
+            TextRange::new(at + start, at + start + trimmed.len()),
+        ));
     }
     // A last cell without a closing pipe (a wrapped row).
     if let Some(&last) = bounds.last() {
         let raw = &line[last + 1..];
         if !raw.trim().is_empty() {
             let start = last + 1 + (raw.len() - raw.trim_start().len());
-            cells.push((raw.trim().to_string(), TextRange::new(at + start, at + start + raw.trim().len())));
+            cells.push((
+                raw.trim().to_string(),
+                TextRange::new(at + start, at + start + raw.trim().len()),
+            ));
         }
     }
     cells

@@ -61,7 +61,8 @@ impl Context<'_> {
     /// or above. `None` when the document has none.
     pub fn present_predecessor(&self, s: usize) -> Option<usize> {
         let sections = &self.outline.sections;
-        let ancestors: Vec<usize> = std::iter::successors(sections[s].parent, |&p| sections[p].parent).collect();
+        let ancestors: Vec<usize> =
+            std::iter::successors(sections[s].parent, |&p| sections[p].parent).collect();
         (0..s).rev().find(|&p| {
             self.alignment.heading_of(p).is_some()
                 && !self.alignment.out_of_order.contains(&p)
@@ -71,6 +72,9 @@ impl Context<'_> {
 
     /// The heading whose section holds `offset` (the innermost).
     pub fn heading_containing(&self, offset: usize) -> Option<usize> {
-        self.syntax.headings.iter().rposition(|h| h.range.start <= offset)
+        self.syntax
+            .headings
+            .iter()
+            .rposition(|h| h.range.start <= offset)
     }
 }

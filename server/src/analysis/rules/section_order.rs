@@ -11,8 +11,12 @@ use crate::analysis::Context;
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let sections = &ctx.outline.sections;
     for &s in &ctx.alignment.out_of_order {
-        let Some(h) = ctx.alignment.heading_of(s) else { continue };
-        let in_order = |p: &usize| ctx.alignment.heading_of(*p).is_some() && !ctx.alignment.out_of_order.contains(p);
+        let Some(h) = ctx.alignment.heading_of(s) else {
+            continue;
+        };
+        let in_order = |p: &usize| {
+            ctx.alignment.heading_of(*p).is_some() && !ctx.alignment.out_of_order.contains(p)
+        };
         let before = ctx.present_predecessor(s);
         let after = (s + 1..sections.len()).find(in_order);
         let place = match (before, after) {
@@ -23,11 +27,17 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(
             Code::SectionOrder,
             ctx.syntax.headings[h].range,
-            format!("Section '{}' is out of the template's order: it belongs {place}.", sections[s].title),
+            format!(
+                "Section '{}' is out of the template's order: it belongs {place}.",
+                sections[s].title
+            ),
         )
         .section(&sections[s].title);
         if let Some(p) = before.and_then(|p| ctx.alignment.heading_of(p)) {
-            d = d.related(ctx.syntax.headings[p].range, format!("'{}' is here", sections[before.unwrap()].title));
+            d = d.related(
+                ctx.syntax.headings[p].range,
+                format!("'{}' is here", sections[before.unwrap()].title),
+            );
         }
         out.push(d);
     }
@@ -50,7 +60,8 @@ mod tests {
 
     #[test]
     fn in_order_is_quiet() {
-        let text = "# Joint-review of X\n\n## Metadata\n\nm\n\n## Overview\n\no\n\n## Roadmap\n\nr\n";
+        let text =
+            "# Joint-review of X\n\n## Metadata\n\nm\n\n## Overview\n\no\n\n## Roadmap\n\nr\n";
         assert_eq!(diagnostics(text, Code::SectionOrder), "");
     }
 }

@@ -17,12 +17,19 @@ pub(super) fn check(ctx: &Context, _cache: &mut InlineCache, out: &mut Vec<Diagn
     let headings = ctx.syntax.headings.iter().map(|h| h.content);
     for range in ctx.syntax.inlines.iter().copied().chain(headings) {
         let text = ctx.doc.slice(range);
-        let section = ctx.heading_containing(range.start).and_then(|h| ctx.enclosing_section(h));
+        let section = ctx
+            .heading_containing(range.start)
+            .and_then(|h| ctx.enclosing_section(h));
         let boilerplate = section.is_some_and(|s| ctx.outline.sections[s].boilerplate);
         let is_heading = ctx.syntax.heading_at(range.start).is_some();
         if !boilerplate && !is_heading {
             let folded = fold_text(&text);
-            if let Some((_, s)) = ctx.outline.guidance_sentences.iter().find(|(g, _)| folded.contains(g.as_str())) {
+            if let Some((_, s)) = ctx
+                .outline
+                .guidance_sentences
+                .iter()
+                .find(|(g, _)| folded.contains(g.as_str()))
+            {
                 let title = &ctx.outline.sections[*s].title;
                 out.push(
                     Diagnostic::new(
@@ -40,9 +47,14 @@ pub(super) fn check(ctx: &Context, _cache: &mut InlineCache, out: &mut Vec<Diagn
 }
 
 fn preamble(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let Some(p) = ctx.alignment.preamble else { return };
+    let Some(p) = ctx.alignment.preamble else {
+        return;
+    };
     let heading = &ctx.syntax.headings[p];
-    let end = ctx.alignment.title.map_or(heading.section.end, |t| ctx.syntax.headings[t].range.start);
+    let end = ctx
+        .alignment
+        .title
+        .map_or(heading.section.end, |t| ctx.syntax.headings[t].range.start);
     let end = end.max(heading.range.end);
     out.push(
         Diagnostic::new(
@@ -76,11 +88,19 @@ fn placeholders(ctx: &Context, range: TextRange, text: &str, out: &mut Vec<Diagn
             let start = range.start + from + at;
             let found = &text[from + at..from + at + needle.len()];
             let message = if needle == "[project]" {
-                format!("'{found}' is the template's placeholder; replace it with the project's name.")
+                format!(
+                    "'{found}' is the template's placeholder; replace it with the project's name."
+                )
             } else {
-                format!("'{found}' is the template's example text; replace it with this project's own.")
+                format!(
+                    "'{found}' is the template's example text; replace it with this project's own."
+                )
             };
-            out.push(Diagnostic::new(Code::TemplateText, TextRange::new(start, start + needle.len()), message));
+            out.push(Diagnostic::new(
+                Code::TemplateText,
+                TextRange::new(start, start + needle.len()),
+                message,
+            ));
             from += at + needle.len();
         }
     }

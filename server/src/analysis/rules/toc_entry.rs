@@ -22,38 +22,67 @@ pub struct Toc {
 /// Finds the document's table of contents.
 pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
     let links_in = |range: TextRange| -> Vec<usize> {
-        (0..ctx.links.len()).filter(|&i| range.contains(ctx.links[i].range.start)).collect()
+        (0..ctx.links.len())
+            .filter(|&i| range.contains(ctx.links[i].range.start))
+            .collect()
     };
     let toc_section = ctx.outline.sections.iter().position(|s| s.is_toc);
     if let Some(h) = toc_section.and_then(|s| ctx.alignment.heading_of(s)) {
         let heading = &ctx.syntax.headings[h];
         let range = TextRange::new(heading.range.end, heading.section.end);
-        let (list, _) = ctx.syntax.lists.iter().find(|(r, _)| range.contains(r.start))?;
-        return Some(Toc { range: *list, links: links_in(*list), heading: Some(h) });
+        let (list, _) = ctx
+            .syntax
+            .lists
+            .iter()
+            .find(|(r, _)| range.contains(r.start))?;
+        return Some(Toc {
+            range: *list,
+            links: links_in(*list),
+            heading: Some(h),
+        });
     }
     // A list of anchor links before the first matched section.
-    let first_section = ctx.alignment.heading_section.iter().position(|s| s.is_some())?;
+    let first_section = ctx
+        .alignment
+        .heading_section
+        .iter()
+        .position(|s| s.is_some())?;
     let before = ctx.syntax.headings[first_section].range.start;
-    ctx.syntax.lists.iter().filter(|(r, _)| r.start < before).find_map(|(r, items)| {
-        let links = links_in(*r);
-        (items.len() >= 3 && links.len() * 5 >= items.len() * 4).then_some(Toc { range: *r, links, heading: None })
-    })
+    ctx.syntax
+        .lists
+        .iter()
+        .filter(|(r, _)| r.start < before)
+        .find_map(|(r, items)| {
+            let links = links_in(*r);
+            (items.len() >= 3 && links.len() * 5 >= items.len() * 4).then_some(Toc {
+                range: *r,
+                links,
+                heading: None,
+            })
+        })
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let Some(toc) = table_of_contents(ctx) else { return };
+    let Some(toc) = table_of_contents(ctx) else {
+        return;
+    };
     let listed: Vec<usize> = toc
         .links
         .iter()
         // A broken link that clearly means a heading lists it: `toc-link` reports the link.
-        .filter_map(|&l| super::toc_link::resolve(ctx, &ctx.links[l]).map(Some).unwrap_or_else(|guess| guess))
+        .filter_map(|&l| {
+            super::toc_link::resolve(ctx, &ctx.links[l])
+                .map(Some)
+                .unwrap_or_else(|guess| guess)
+        })
         .collect();
     if listed.is_empty() {
         return;
     }
     let parents = &ctx.alignment.heading_parent;
     // Top-level: under no heading, or under one above the table (the title, a preamble).
-    let is_top = |h: usize| parents[h].is_none_or(|p| ctx.syntax.headings[p].range.start < toc.range.start);
+    let is_top =
+        |h: usize| parents[h].is_none_or(|p| ctx.syntax.headings[p].range.start < toc.range.start);
     for (h, heading) in ctx.syntax.headings.iter().enumerate() {
         if listed.contains(&h)
             || Some(h) == ctx.alignment.title
@@ -64,7 +93,9 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let family_listed = listed.iter().any(|&l| l != h && parents[l] == parents[h] && (is_top(l) == is_top(h)));
+        let family_listed = listed
+            .iter()
+            .any(|&l| l != h && parents[l] == parents[h] && (is_top(l) == is_top(h)));
         let parent_listed = is_top(h) || parents[h].is_some_and(|p| listed.contains(&p));
         if !(family_listed && parent_listed) {
             continue;
@@ -72,7 +103,10 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(
             Code::TocEntry,
             heading.range,
-            format!("Section '{}' is not in the table of contents.", heading.text),
+            format!(
+                "Section '{}' is not in the table of contents.",
+                heading.text
+            ),
         )
         .related(toc.range, "the table of contents");
         if let Some(s) = ctx.alignment.heading_section[h] {

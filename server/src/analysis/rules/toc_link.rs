@@ -15,10 +15,19 @@ pub fn resolve(ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>>
     if let Some(h) = ctx.anchors.iter().position(|a| *a == wanted) {
         return Ok(h);
     }
-    let by_words = |key: &str| ctx.syntax.headings.iter().position(|h| matching::key(&h.text) == key);
+    let by_words = |key: &str| {
+        ctx.syntax
+            .headings
+            .iter()
+            .position(|h| matching::key(&h.text) == key)
+    };
     // A link named after a template section points to the heading taken as that section.
     let by_section = |key: &str| {
-        let s = ctx.outline.sections.iter().position(|s| s.keys().any(|k| k == key))?;
+        let s = ctx
+            .outline
+            .sections
+            .iter()
+            .position(|s| s.keys().any(|k| k == key))?;
         ctx.alignment.heading_of(s)
     };
     let text_key = matching::key(&link.text);
@@ -32,18 +41,29 @@ pub fn resolve(ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>>
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for link in ctx.links {
-        let Err(suggestion) = resolve(ctx, link) else { continue };
+        let Err(suggestion) = resolve(ctx, link) else {
+            continue;
+        };
         let mut message = format!("Link target '#{}' matches no heading", link.anchor);
         let mut d;
         match suggestion {
             Some(h) => {
-                message.push_str(&format!("; the heading '{}' has the anchor '#{}'.", ctx.heading_text(h), ctx.anchors[h]));
+                message.push_str(&format!(
+                    "; the heading '{}' has the anchor '#{}'.",
+                    ctx.heading_text(h),
+                    ctx.anchors[h]
+                ));
                 d = Diagnostic::new(Code::TocLink, link.target, message);
-                d = d.related(ctx.syntax.headings[h].range, "the heading it likely means").fix(Fix {
-                    title: format!("Link to '#{}'", ctx.anchors[h]),
-                    edits: vec![Edit { range: link.target, new_text: ctx.anchors[h].clone() }],
-                    safe: true,
-                });
+                d = d
+                    .related(ctx.syntax.headings[h].range, "the heading it likely means")
+                    .fix(Fix {
+                        title: format!("Link to '#{}'", ctx.anchors[h]),
+                        edits: vec![Edit {
+                            range: link.target,
+                            new_text: ctx.anchors[h].clone(),
+                        }],
+                        safe: true,
+                    });
             }
             None => {
                 message.push('.');
