@@ -277,13 +277,17 @@ pub fn fold_text(text: &str) -> String {
 /// Guidance sentences long enough to be recognised when left in a document (folded).
 ///
 /// A list item's leading label ("* Target Users and Use Cases. Provide ...") is left out: the
-/// template means authors to keep it and write their text after it.
+/// template means authors to keep it and write their text after it. So are block quotes: they
+/// hold text the template suggests using as it is ("> At the time of the joint review, ...").
 fn sentences(guidance: &str) -> Vec<String> {
     const MIN_WORDS: usize = 5;
     let mut out = Vec::new();
     let mut joined = String::with_capacity(guidance.len());
     for line in guidance.lines() {
         let trimmed = line.trim_start();
+        if trimmed.starts_with('>') {
+            continue;
+        }
         let text = match trimmed
             .strip_prefix("* ")
             .or_else(|| trimmed.strip_prefix("- "))
