@@ -87,7 +87,7 @@ fn human_format_on_the_sample() {
         examples/sample-joint-review.md:70:82: warning[template-text]: '[Project]' is the template's placeholder; replace it with the project's name.
         examples/sample-joint-review.md:93:1: warning[heading-level]: Section 'Security functions and features' is a level-3 heading; the template puts it at level 4 (####).
         examples/sample-joint-review.md:112:1: error[missing-section]: The template's section 'Threat Model' is missing; it belongs after 'Security Analysis'.
-        checked 1 file: 2 errors, 2 warnings
+        checked 1 file against the joint-review outline: 2 errors, 2 warnings
     "#]]
     .assert_eq(&stdout(&out));
 }
@@ -271,7 +271,7 @@ fn sarif_with_no_results_is_still_a_log() {
 fn exit_0_on_a_clean_document() {
     let out = check(&[CLEAN]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), "checked 1 file: 0 errors, 0 warnings\n");
+    assert_eq!(stdout(&out), "checked 1 file against the joint-review outline: 0 errors, 0 warnings\n");
     assert_eq!(stderr(&out), "");
 }
 
@@ -289,7 +289,7 @@ fn severity_flags_change_the_exit_code() {
     assert!(text.contains(":23:14: warning[toc-link]"), "{text}");
     assert!(!text.contains("missing-section"), "{text}");
     assert!(
-        text.ends_with("checked 1 file: 0 errors, 3 warnings\n"),
+        text.ends_with("checked 1 file against the joint-review outline: 0 errors, 3 warnings\n"),
         "{text}"
     );
 
@@ -307,7 +307,7 @@ fn severity_flags_change_the_exit_code() {
     let text = stdout(&out);
     assert!(text.contains(":23:14: information[toc-link]"), "{text}");
     assert!(
-        text.ends_with("checked 1 file: 0 errors, 2 warnings, 2 notes\n"),
+        text.ends_with("checked 1 file against the joint-review outline: 0 errors, 2 warnings, 2 notes\n"),
         "{text}"
     );
 
@@ -360,7 +360,7 @@ fn a_missing_file_exits_2_and_the_others_are_still_checked() {
         "{}",
         stderr(&out)
     );
-    assert!(stdout(&out).contains("checked 1 file: 2 errors, 2 warnings"));
+    assert!(stdout(&out).contains("checked 1 file against the joint-review outline: 2 errors, 2 warnings"));
 }
 
 #[test]
@@ -480,7 +480,7 @@ fn dash_reads_stdin() {
         "{text}"
     );
     assert!(
-        text.ends_with("checked 1 file: 2 errors, 2 warnings\n"),
+        text.ends_with("checked 1 file against the joint-review outline: 2 errors, 2 warnings\n"),
         "{text}"
     );
 

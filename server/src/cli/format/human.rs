@@ -79,8 +79,9 @@ fn summary(reports: &[FileReport]) -> String {
             .count()
     };
     let mut text = format!(
-        "checked {}: {}, {}",
+        "checked {} {}: {}, {}",
         plural(reports.len(), "file"),
+        outlines(reports),
         plural(count(&[Severity::Error]), "error"),
         plural(count(&[Severity::Warning]), "warning")
     );
@@ -89,6 +90,28 @@ fn summary(reports: &[FileReport]) -> String {
         text.push_str(&format!(", {}", plural(notes, "note")));
     }
     text
+}
+
+/// The outlines in force: `against the joint-review outline`, or with several,
+/// `against the outlines joint-assessment (1), self-assessment (5)`.
+fn outlines(reports: &[FileReport]) -> String {
+    let mut names: Vec<&str> = reports.iter().map(|r| r.outline).collect();
+    names.sort();
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for name in names {
+        match counted.last_mut() {
+            Some((last, n)) if *last == name => *n += 1,
+            _ => counted.push((name, 1)),
+        }
+    }
+    match counted.as_slice() {
+        [] => "against no outline".to_string(),
+        [(name, _)] => format!("against the {name} outline"),
+        many => {
+            let list: Vec<String> = many.iter().map(|(name, n)| format!("{name} ({n})")).collect();
+            format!("against the outlines {}", list.join(", "))
+        }
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
