@@ -247,11 +247,11 @@ impl Document {
         parse_rope(&mut block_parser(), &self.rope, None)
     }
 
-    /// The tree-sitter point of a byte offset. Tree-sitter counts columns in bytes from the
-    /// last `\n`, and the Markdown scanner measures indentation from that column, so the column
-    /// must be exact: a line that a lone `\r` started (an LSP line break, not a tree-sitter one)
-    /// belongs to the row before it. Rows only label nodes; they are the rope's line numbers,
-    /// which differ from tree-sitter's only after a lone `\r` and do not change what is parsed.
+    /// The tree-sitter point of a byte offset, for the `InputEdit`. Tree-sitter counts columns
+    /// in bytes from the last `\n`, so a line that a lone `\r` started (an LSP line break, not a
+    /// tree-sitter one) belongs to the row before it. Points only label nodes (tree-sitter-md's
+    /// scanner does not read columns, and re-parsing is driven by byte offsets); rows are the
+    /// rope's line numbers, which differ from tree-sitter's only after a lone `\r`.
     fn point(&self, offset: usize) -> Point {
         let rope = &self.rope;
         let mut line = rope.byte_to_line(offset);

@@ -108,7 +108,10 @@ fn outlines(reports: &[FileReport]) -> String {
         [] => "against no outline".to_string(),
         [(name, _)] => format!("against the {name} outline"),
         many => {
-            let list: Vec<String> = many.iter().map(|(name, n)| format!("{name} ({n})")).collect();
+            let list: Vec<String> = many
+                .iter()
+                .map(|(name, n)| format!("{name} ({n})"))
+                .collect();
             format!("against the outlines {}", list.join(", "))
         }
     }
