@@ -227,7 +227,11 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        state::lock(&self.state).config = settings::from_json(&params.settings);
+        let Some(config) = settings::ours(&params.settings) else {
+            tracing::debug!("configuration change without our settings: kept the current ones");
+            return;
+        };
+        state::lock(&self.state).config = config;
         self.reanalyze_all().await;
     }
 

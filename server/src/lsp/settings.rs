@@ -19,6 +19,15 @@ struct WireSettings {
     severity: BTreeMap<String, String>,
 }
 
+/// Reads settings if `value` holds ours (a `jointReview` key, or a bare `outline` or
+/// `severity`); `None` for `null`, `{}` or another tool's settings, which must not reset ours.
+pub fn ours(value: &serde_json::Value) -> Option<Config> {
+    let holds_ours = value.get("jointReview").is_some()
+        || value.get("outline").is_some()
+        || value.get("severity").is_some();
+    holds_ours.then(|| from_json(value))
+}
+
 /// Reads settings, ignoring (and logging) what it does not understand.
 pub fn from_json(value: &serde_json::Value) -> Config {
     let value = value.get("jointReview").unwrap_or(value);
@@ -73,5 +82,7 @@ mod tests {
             Config::default()
         );
         assert_eq!(from_json(&serde_json::json!(42)), Config::default());
+        assert_eq!(ours(&serde_json::json!(null)), None);
+        assert_eq!(ours(&serde_json::json!({"marksman": {}})), None);
     }
 }
