@@ -271,7 +271,10 @@ fn sarif_with_no_results_is_still_a_log() {
 fn exit_0_on_a_clean_document() {
     let out = check(&[CLEAN]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), "checked 1 file against the joint-review outline: 0 errors, 0 warnings\n");
+    assert_eq!(
+        stdout(&out),
+        "checked 1 file against the joint-review outline: 0 errors, 0 warnings\n"
+    );
     assert_eq!(stderr(&out), "");
 }
 
@@ -307,7 +310,9 @@ fn severity_flags_change_the_exit_code() {
     let text = stdout(&out);
     assert!(text.contains(":23:14: information[toc-link]"), "{text}");
     assert!(
-        text.ends_with("checked 1 file against the joint-review outline: 0 errors, 2 warnings, 2 notes\n"),
+        text.ends_with(
+            "checked 1 file against the joint-review outline: 0 errors, 2 warnings, 2 notes\n"
+        ),
         "{text}"
     );
 
@@ -360,7 +365,8 @@ fn a_missing_file_exits_2_and_the_others_are_still_checked() {
         "{}",
         stderr(&out)
     );
-    assert!(stdout(&out).contains("checked 1 file against the joint-review outline: 2 errors, 2 warnings"));
+    assert!(stdout(&out)
+        .contains("checked 1 file against the joint-review outline: 2 errors, 2 warnings"));
 }
 
 #[test]
