@@ -5,7 +5,9 @@
 
 pub mod alignment;
 pub mod anchors;
+pub mod completion;
 pub mod config;
+pub mod cursor;
 pub mod detect;
 pub mod diagnostics;
 pub mod document;
@@ -13,6 +15,7 @@ pub mod hover;
 pub mod markdown;
 pub mod matching;
 pub mod outline;
+pub mod personas;
 pub mod rules;
 pub mod text;
 
