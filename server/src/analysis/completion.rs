@@ -186,7 +186,11 @@ fn fits_here(ctx: &Context, cursor: &Cursor, existing: Option<usize>, s: usize) 
     let Some(parent) = sections[s].parent else {
         return true;
     };
-    let Some(ph) = ctx.alignment.heading_of(parent).filter(|&h| Some(h) != existing) else {
+    let Some(ph) = ctx
+        .alignment
+        .heading_of(parent)
+        .filter(|&h| Some(h) != existing)
+    else {
         return false;
     };
     let level = headings[ph].level;
@@ -213,11 +217,18 @@ fn skeleton(
     let mut parts = Vec::new();
     let mut stop = 0;
     let mut add = |t: usize, parts: &mut Vec<String>| {
-        let heading = format!("{} {}", "#".repeat(ctx.expected_level(t) as usize), sections[t].title);
+        let heading = format!(
+            "{} {}",
+            "#".repeat(ctx.expected_level(t) as usize),
+            sections[t].title
+        );
         if snippets {
             parts.push(escape_snippet(&heading));
             stop += 1;
-            parts.push(format!("${{{stop}:{}}}", escape_snippet(&placeholder(ctx, t))));
+            parts.push(format!(
+                "${{{stop}:{}}}",
+                escape_snippet(&placeholder(ctx, t))
+            ));
         } else {
             parts.push(heading);
         }
@@ -248,9 +259,7 @@ fn placeholder(ctx: &Context, s: usize) -> String {
         .guidance
         .split("\n\n")
         .map(str::trim)
-        .find(|p| {
-            !p.is_empty() && !p.starts_with(['|', '<', '>', '#', '`', '[', '!'])
-        })
+        .find(|p| !p.is_empty() && !p.starts_with(['|', '<', '>', '#', '`', '[', '!']))
         .map(|p| p.split_whitespace().collect())
         .unwrap_or_default();
     let mut text = paragraph.join(" ");
@@ -299,7 +308,9 @@ fn persona_items(cursor: &Cursor) -> Vec<CompletionItem> {
     let before = &cursor.text[..col];
     let word = before
         .rfind(|c: char| !(c.is_alphanumeric() || c == '-'))
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
     personas::all()
         .iter()
         .enumerate()
@@ -445,7 +456,10 @@ mod tests {
         items.sort_by(|a, b| a.sort_text.cmp(&b.sort_text));
         let mut out = String::new();
         for item in items.iter().take(limit) {
-            assert!(item.edit.range.touches(offset), "{item:?} does not hold the cursor");
+            assert!(
+                item.edit.range.touches(offset),
+                "{item:?} does not hold the cursor"
+            );
             out.push_str(&format!(
                 "{} {:?} {:?} -> {:?} | {}\n",
                 item.sort_text,
@@ -471,18 +485,26 @@ mod tests {
             "## Secure Development Practices",
             "## Thr$0\n\n## Secure Development Practices",
         );
-        check(&text, 3, expect![[r####"
+        check(
+            &text,
+            3,
+            expect![[r####"
             0022 "Threat Model" "## Thr" -> "## Threat Model" | ## Threat Model — missing, belongs here
             4023 "Identity Theft" "## Thr" -> "### Identity Theft" | ### Identity Theft — missing, belongs after 'Compensating Mechanisms'
             4024 "Compromise" "## Thr" -> "### Compromise" | ### Compromise — missing, belongs after 'Compensating Mechanisms'
             ... 1 more
-        "####]]);
+        "####]],
+        );
     }
 
     #[test]
     fn sub_sections_at_their_level_under_their_parent() {
-        let text = "# Joint-review of X\n\n## Overview\n\n### Background\n\nb\n\n$0\n\n## Roadmap\n";
-        check(text, 6, expect![[r####"
+        let text =
+            "# Joint-review of X\n\n## Overview\n\n### Background\n\nb\n\n$0\n\n## Roadmap\n";
+        check(
+            text,
+            6,
+            expect![[r####"
             0005 "Goal" "" -> "### Goal" | ### Goal — missing, belongs here
             0006 "Non-goals" "" -> "### Non-goals" | ### Non-goals — missing, belongs here
             0007 "Joint-review use" "" -> "## Joint-review use" | ## Joint-review use — missing, belongs here
@@ -490,7 +512,8 @@ mod tests {
             0009 "Project Design" "" -> "## Project Design\n\n### Functions and features\n\n#### Security functions and features" | ## Project Design — missing, belongs here
             0012 "Configuration and Set-Up" "" -> "## Configuration and Set-Up" | ## Configuration and Set-Up — missing, belongs here
             ... 24 more
-        "####]]);
+        "####]],
+        );
     }
 
     #[test]
@@ -500,19 +523,28 @@ mod tests {
             snippets: true,
             trigger: Some(' '),
         };
-        check_with(text, options, 1, expect![[r###"
+        check_with(
+            text,
+            options,
+            1,
+            expect![[r###"
             0009 "Project Design" "## " -> "## Project Design\n\n${1:A description of the system design that discusses how it works.}\n\n### Functions and features\n\n${2:A listing with brief description of functions and features that are critical to the project's ability to meet its intended use.}\n\n#### Security functions and features\n\n${3:This section should be pulled from the self-assessment.}" | ## Project Design — missing, belongs here
             ... 31 more
-        "###]]);
+        "###]],
+        );
     }
 
     #[test]
     fn crlf_documents_get_crlf_skeletons() {
         let text = "# Joint-review of X\r\n\r\n## Intended Use\r\n\r\nu\r\n\r\n##$0\r\n";
-        check(text, 1, expect![[r###"
+        check(
+            text,
+            1,
+            expect![[r###"
             0009 "Project Design" "##" -> "## Project Design\r\n\r\n### Functions and features\r\n\r\n#### Security functions and features" | ## Project Design — missing, belongs here
             ... 31 more
-        "###]]);
+        "###]],
+        );
     }
 
     #[test]
@@ -521,30 +553,57 @@ mod tests {
             snippets: false,
             trigger: Some(c),
         };
-        check_with("# Joint-review of X\n\nIssue #$0\n", options('#'), 3, expect![[""]]);
-        check_with("# Joint-review of X\n\n## Intended Use\n\nThe $0\n", options(' '), 3, expect![[""]]);
-        check_with("# Joint-review of X\n\n## Intended Use\n\nSee [x]($0\n", options('('), 3, expect![[r##"
+        check_with(
+            "# Joint-review of X\n\nIssue #$0\n",
+            options('#'),
+            3,
+            expect![[""]],
+        );
+        check_with(
+            "# Joint-review of X\n\n## Intended Use\n\nThe $0\n",
+            options(' '),
+            3,
+            expect![[""]],
+        );
+        check_with(
+            "# Joint-review of X\n\n## Intended Use\n\nSee [x]($0\n",
+            options('('),
+            3,
+            expect![[r##"
             0000 "Joint-review of X" "" -> "#joint-review-of-x" | #joint-review-of-x
             0001 "Intended Use" "" -> "#intended-use" | #intended-use
-        "##]]);
+        "##]],
+        );
     }
 
     #[test]
     fn personas_in_intended_use() {
-        check("# Joint-review of X\n\n## Intended Use\n\n* Compliance Off$0\n", 3, expect![[r#"
+        check(
+            "# Joint-review of X\n\n## Intended Use\n\n* Compliance Off$0\n",
+            3,
+            expect![[r#"
             3003 "Compliance Officer / Auditor" "Compliance Off" -> "Compliance Officer / Auditor" | standard persona (Administrator)
             3100 "Enterprise Operator" "Off" -> "Enterprise Operator" | standard persona (Operator)
             3101 "Quota Operator" "Off" -> "Quota Operator" | standard persona (Operator)
             ... 6 more
-        "#]]);
-        check("# Joint-review of X\n\n## Intended Use\n\n* audi$0 and\n", 4, expect![[r#"
+        "#]],
+        );
+        check(
+            "# Joint-review of X\n\n## Intended Use\n\n* audi$0 and\n",
+            4,
+            expect![[r#"
             3003 "Compliance Officer / Auditor" "audi" -> "Auditor" | standard persona (Administrator)
             3100 "Enterprise Operator" "audi" -> "Enterprise Operator" | standard persona (Operator)
             3101 "Quota Operator" "audi" -> "Quota Operator" | standard persona (Operator)
             3102 "Network Operator" "audi" -> "Network Operator" | standard persona (Operator)
             ... 5 more
-        "#]]);
-        check("# Joint-review of X\n\n## Goal\n\n* Dev$0\n", 3, expect![[""]]);
+        "#]],
+        );
+        check(
+            "# Joint-review of X\n\n## Goal\n\n* Dev$0\n",
+            3,
+            expect![[""]],
+        );
     }
 
     #[test]
@@ -561,21 +620,37 @@ mod tests {
     #[test]
     fn metadata_rows_and_values() {
         let table = "# Joint-review of X\n\n## Metadata\n\n| | |\n| -- | -- |\n| Software | x |\nROW\n\n## Overview\n";
-        check(&table.replace("ROW", "| $0"), 5, expect![[r#"
+        check(
+            &table.replace("ROW", "| $0"),
+            5,
+            expect![[r#"
             001 "Security Provider" "" -> "Security Provider | " | Security Provider row
             002 "Languages" "" -> "Languages | " | Languages row
             003 "SBOM" "" -> "SBOM | " | SBOM row
-        "#]]);
-        check(&table.replace("ROW", "|La$0| |"), 5, expect![[r#"
+        "#]],
+        );
+        check(
+            &table.replace("ROW", "|La$0| |"),
+            5,
+            expect![[r#"
             001 "Security Provider" "La" -> " Security Provider " | Security Provider row
             002 "Languages" "La" -> " Languages " | Languages row
             003 "SBOM" "La" -> " SBOM " | SBOM row
-        "#]]);
-        check(&table.replace("ROW", "| Security Provider | $0 |"), 5, expect![[r#"
+        "#]],
+        );
+        check(
+            &table.replace("ROW", "| Security Provider | $0 |"),
+            5,
+            expect![[r#"
             000 "Yes" "" -> "Yes" | Security Provider row
             001 "No" "" -> "No" | Security Provider row
-        "#]]);
-        check(&table.replace("ROW", "| Languages | $0 |"), 5, expect![[""]]);
+        "#]],
+        );
+        check(
+            &table.replace("ROW", "| Languages | $0 |"),
+            5,
+            expect![[""]],
+        );
     }
 
     #[test]
@@ -592,19 +667,52 @@ mod tests {
     #[test]
     fn anchors_after_hash_and_paren() {
         let text = "# Joint-review of X\n\n* [Goal](#go$0al)\n\n## Q & A\n\n### Goal\n";
-        check(text, 5, expect![[r#"
+        check(
+            text,
+            5,
+            expect![[r#"
             0000 "Joint-review of X" "goal" -> "joint-review-of-x" | #joint-review-of-x
             0001 "Q & A" "goal" -> "q--a" | #q--a
             0002 "Goal" "goal" -> "goal" | #goal
-        "#]]);
-        check("# Joint-review of X\n\n* [Goal]($0\n\n## Goal\n", 5, expect![[r##"
+        "#]],
+        );
+        check(
+            "# Joint-review of X\n\n* [Goal]($0\n\n## Goal\n",
+            5,
+            expect![[r##"
             0000 "Joint-review of X" "" -> "#joint-review-of-x" | #joint-review-of-x
             0001 "Goal" "" -> "#goal" | #goal
-        "##]]);
+        "##]],
+        );
     }
 
     #[test]
     fn nothing_in_code() {
         check("# Joint-review of X\n\n```\n$0\n```\n", 5, expect![[""]]);
+    }
+
+    #[test]
+    fn any_offset_of_awkward_text_answers_without_panicking() {
+        let texts = [
+            "# Joint-review of X\r\n\r\n## Metadata\r\n\r\n|😀|中 |\r\n| -- | -- |\r\n| Software |\r\n|\r\n\r\n## Intended Use\r\n\r\n* 😀 End-users [a](#😀\r\n## \r\n",
+            "# T\rtext](#x) ](# ]( [x](#) `|` \\| |\n## Overview\n\n```\n## \n",
+            "",
+            "#",
+        ];
+        for text in texts {
+            let (doc, analysis) = analysis(text, "x-joint-review.md");
+            for offset in 0..=text.len() + 1 {
+                for trigger in [None, Some('#'), Some(' '), Some('(')] {
+                    let options = Options {
+                        snippets: true,
+                        trigger,
+                    };
+                    for item in completion(&analysis, &doc, offset, options) {
+                        assert!(item.edit.range.end <= text.len(), "{item:?}");
+                    }
+                }
+                crate::analysis::hover::hover(&analysis, &doc, offset);
+            }
+        }
     }
 }

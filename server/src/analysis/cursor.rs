@@ -98,6 +98,8 @@ pub fn at(analysis: &Analysis, doc: &Document, offset: usize) -> Cursor {
     let full = rope.line(line_no).to_string();
     let content = full.trim_end_matches(['\r', '\n']);
     let line = TextRange::new(line_start, line_start + content.len());
+    // Between a CR and its LF is the end of the line.
+    let offset = offset.min(line.end);
     let text = content.to_string();
     let ctx = context(analysis, doc);
     let heading = ctx.heading_containing(offset);
@@ -184,16 +186,17 @@ fn anchor_target(text: &str, col: usize) -> Option<(bool, TextRange, TextRange)>
         + rest
             .find(|c: char| c.is_whitespace() || c == ')')
             .unwrap_or(rest.len());
-    Some((
-        hash,
-        TextRange::new(start, col),
-        TextRange::new(start, end),
-    ))
+    Some((hash, TextRange::new(start, col), TextRange::new(start, end)))
 }
 
 /// The Metadata section's table cell at the cursor, when the cursor's line is a table row
 /// (it starts with `|`) in that section's own text, in its first or second column.
-fn metadata_cell(ctx: &Context, offset: usize, line: TextRange, text: &str) -> Option<MetadataCell> {
+fn metadata_cell(
+    ctx: &Context,
+    offset: usize,
+    line: TextRange,
+    text: &str,
+) -> Option<MetadataCell> {
     let body = metadata_body(ctx)?;
     if !body.touches(line.start) || !text.trim_start().starts_with('|') {
         return None;
@@ -261,7 +264,10 @@ pub fn metadata_body(ctx: &Context) -> Option<TextRange> {
         .headings
         .get(h + 1)
         .map_or(heading.section.end, |n| n.range.start);
-    Some(TextRange::new(heading.range.end, end.max(heading.range.end)))
+    Some(TextRange::new(
+        heading.range.end,
+        end.max(heading.range.end),
+    ))
 }
 
 /// The template row a first cell names (as the `metadata-table` rule reads it: "Software
@@ -340,9 +346,9 @@ mod tests {
         let text = fixture.replace("$0", "");
         let (doc, analysis) = analysis(&text, "x-joint-review.md");
         let c = at(&analysis, &doc, offset);
-        let section = c
-            .section
-            .map_or("-".to_string(), |s| analysis.outline().sections[s].title.clone());
+        let section = c.section.map_or("-".to_string(), |s| {
+            analysis.outline().sections[s].title.clone()
+        });
         let show = |r: TextRange| format!("{:?}", doc.slice(r));
         let place = match &c.place {
             Place::AnchorTarget {
@@ -376,26 +382,73 @@ mod tests {
 
     #[test]
     fn places() {
-        check("# Joint-review of X\n\n## Overview\n\n$0\n", expect!["in Overview: Heading { existing: None, hashes: 0, writable: true }"]);
-        check("# Joint-review of X\n\n## Overview\n\n### Go$0al\n", expect!["in Goal: Heading { existing: Some(2), hashes: 3, writable: true }"]);
-        check("# Joint-review of X\n\n## Thr$0\n", expect!["in -: Heading { existing: Some(1), hashes: 2, writable: true }"]);
-        check("# Joint-review of X\n\n```\n$0\n```\n", expect!["in -: Code"]);
-        check("# Joint-review of X\n\n* [Goal](#go$0al)\n\n## Goal\n", expect![[r#"in -: anchor target hash=true typed="go" replace="goal" link=Some(0)"#]]);
-        check("# Joint-review of X\n\n* [Go$0al](#goal)\n\n## Goal\n", expect!["in -: Link(0)"]);
-        check("# Joint-review of X\n\n* [Goal](#$0\n", expect![[r#"in -: anchor target hash=true typed="" replace="" link=None"#]]);
-        check("# Joint-review of X\n\n* [Goal]($0\n", expect![[r#"in -: anchor target hash=false typed="" replace="" link=None"#]]);
-        check("# Joint-review of X\n\n* [Goal](http$0\n", expect![[r#"in -: Text"#]]);
-        check("# Joint-review of X\n\n## Intended Use\n\n* End-us$0ers\n", expect![[r#"in Intended Use: persona End user at "End-users""#]]);
+        check(
+            "# Joint-review of X\n\n## Overview\n\n$0\n",
+            expect!["in Overview: Heading { existing: None, hashes: 0, writable: true }"],
+        );
+        check(
+            "# Joint-review of X\n\n## Overview\n\n### Go$0al\n",
+            expect!["in Goal: Heading { existing: Some(2), hashes: 3, writable: true }"],
+        );
+        check(
+            "# Joint-review of X\n\n## Thr$0\n",
+            expect!["in -: Heading { existing: Some(1), hashes: 2, writable: true }"],
+        );
+        check(
+            "# Joint-review of X\n\n```\n$0\n```\n",
+            expect!["in -: Code"],
+        );
+        check(
+            "# Joint-review of X\n\n* [Goal](#go$0al)\n\n## Goal\n",
+            expect![[r#"in -: anchor target hash=true typed="go" replace="goal" link=Some(0)"#]],
+        );
+        check(
+            "# Joint-review of X\n\n* [Go$0al](#goal)\n\n## Goal\n",
+            expect!["in -: Link(0)"],
+        );
+        check(
+            "# Joint-review of X\n\n* [Goal](#$0\n",
+            expect![[r#"in -: anchor target hash=true typed="" replace="" link=None"#]],
+        );
+        check(
+            "# Joint-review of X\n\n* [Goal]($0\n",
+            expect![[r#"in -: anchor target hash=false typed="" replace="" link=None"#]],
+        );
+        check(
+            "# Joint-review of X\n\n* [Goal](http$0\n",
+            expect![[r#"in -: Text"#]],
+        );
+        check(
+            "# Joint-review of X\n\n## Intended Use\n\n* End-us$0ers\n",
+            expect![[r#"in Intended Use: persona End user at "End-users""#]],
+        );
     }
 
     #[test]
     fn metadata_cells() {
         let with = |from: &str, to: &str| META.replace(from, to);
-        check(&with("| Y |", "| $0 |"), expect![[r#"in Metadata: metadata column=1 content="" row=Some(1) present=[0]"#]]);
-        check(&with("| Y |", "| Y$0es |"), expect![[r#"in Metadata: metadata column=1 content="Yes" row=Some(1) present=[0]"#]]);
-        check(&with("| Software | x |", "| So$0"), expect![[r#"in Metadata: metadata column=0 content="So" row=None present=[1]"#]]);
-        check(&with("| Software |", "|$0 Software |"), expect![[r#"in Metadata: metadata column=0 content=" Software" row=Some(0) present=[1]"#]]);
-        check(&with("| Software |", "$0| Software |"), expect!["in Metadata: Text"]);
+        check(
+            &with("| Y |", "| $0 |"),
+            expect![[r#"in Metadata: metadata column=1 content="" row=Some(1) present=[0]"#]],
+        );
+        check(
+            &with("| Y |", "| Y$0es |"),
+            expect![[r#"in Metadata: metadata column=1 content="Yes" row=Some(1) present=[0]"#]],
+        );
+        check(
+            &with("| Software | x |", "| So$0"),
+            expect![[r#"in Metadata: metadata column=0 content="So" row=None present=[1]"#]],
+        );
+        check(
+            &with("| Software |", "|$0 Software |"),
+            expect![[
+                r#"in Metadata: metadata column=0 content=" Software" row=Some(0) present=[1]"#
+            ]],
+        );
+        check(
+            &with("| Software |", "$0| Software |"),
+            expect!["in Metadata: Text"],
+        );
     }
 
     #[test]
@@ -403,7 +456,13 @@ mod tests {
         let texts = |name: &str| {
             let outline = crate::analysis::outline::by_name(name).unwrap();
             (0..outline.metadata.len())
-                .map(|r| format!("{}: {}", outline.metadata[r].row, template_metadata_text(outline, r).unwrap_or_default()))
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        outline.metadata[r].row,
+                        template_metadata_text(outline, r).unwrap_or_default()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };

@@ -88,7 +88,14 @@ fn parse(markdown: &str) -> Vec<Persona> {
             .filter(|&j| headings[j].level == 2)
             .collect();
         if members.is_empty() {
-            out.push(read_persona(&doc, &syntax, i, kind.text.clone(), None, &mut cache));
+            out.push(read_persona(
+                &doc,
+                &syntax,
+                i,
+                kind.text.clone(),
+                None,
+                &mut cache,
+            ));
         }
         for j in members {
             let own = &headings[j].text;
@@ -174,7 +181,13 @@ fn other_names(name: &str) -> Vec<String> {
 /// space ("End-user" is "End user").
 fn fold(text: &str) -> Vec<u8> {
     text.bytes()
-        .map(|b| if b == b'-' { b' ' } else { b.to_ascii_lowercase() })
+        .map(|b| {
+            if b == b'-' {
+                b' '
+            } else {
+                b.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -198,10 +211,7 @@ pub fn find_at(text: &str, at: usize) -> Option<(usize, TextRange)> {
                 let bounded = (start == 0 || !is_word(folded[start - 1]))
                     && folded.get(end).is_none_or(|&b| !is_word(b));
                 let range = TextRange::new(start, end);
-                if bounded
-                    && range.touches(at)
-                    && best.is_none_or(|(_, r)| range.len() > r.len())
-                {
+                if bounded && range.touches(at) && best.is_none_or(|(_, r)| range.len() > r.len()) {
                     best = Some((p, range));
                 }
             }
@@ -290,12 +300,25 @@ mod tests {
         let found = |text: &str| {
             let at = text.find("$0").expect("cursor");
             let text = text.replace("$0", "");
-            find_at(&text, at).map(|(p, r)| format!("{} {:?}", all()[p].name, &text[r.start..r.end]))
+            find_at(&text, at)
+                .map(|(p, r)| format!("{} {:?}", all()[p].name, &text[r.start..r.end]))
         };
-        assert_eq!(found("* End-us$0ers: people"), Some("End user \"End-users\"".into()));
-        assert_eq!(found("the comp$0liance officer"), Some("Compliance Officer / Auditor \"compliance officer\"".into()));
-        assert_eq!(found("an Auditor$0."), Some("Compliance Officer / Auditor \"Auditor\"".into()));
-        assert_eq!(found("😀 Developer$0s"), Some("Developer \"Developers\"".into()));
+        assert_eq!(
+            found("* End-us$0ers: people"),
+            Some("End user \"End-users\"".into())
+        );
+        assert_eq!(
+            found("the comp$0liance officer"),
+            Some("Compliance Officer / Auditor \"compliance officer\"".into())
+        );
+        assert_eq!(
+            found("an Auditor$0."),
+            Some("Compliance Officer / Auditor \"Auditor\"".into())
+        );
+        assert_eq!(
+            found("😀 Developer$0s"),
+            Some("Developer \"Developers\"".into())
+        );
         assert_eq!(found("Developer$0ment"), None);
         assert_eq!(found("$0 Developer"), None);
     }

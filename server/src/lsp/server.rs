@@ -16,6 +16,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::convert;
 use super::settings;
 use super::state::{self, Analyzed, Job, OpenDocument, State};
+use crate::analysis::completion;
 use crate::analysis::hover;
 use crate::analysis::outline::Requirement;
 use crate::analysis::text::LineIndex;
@@ -144,6 +145,18 @@ impl LanguageServer for Backend {
                 .and_then(|t| t.hover.as_ref())
                 .and_then(|h| h.content_format.as_ref())
                 .is_none_or(|formats| formats.contains(&MarkupKind::Markdown));
+            let completion_item = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.completion.as_ref())
+                .and_then(|c| c.completion_item.as_ref());
+            state.completion_snippets = completion_item
+                .and_then(|c| c.snippet_support)
+                .unwrap_or(false);
+            state.completion_markdown = completion_item
+                .and_then(|c| c.documentation_format.as_ref())
+                .is_none_or(|formats| formats.contains(&MarkupKind::Markdown));
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
             }
@@ -164,6 +177,11 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec!["#".into(), "(".into(), " ".into()]),
+                    resolve_provider: Some(false),
+                    ..CompletionOptions::default()
+                }),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -249,7 +267,7 @@ impl LanguageServer for Backend {
             params.text_document_position_params.position,
             encoding,
         );
-        let Some(found) = hover::hover(&analyzed.analysis, offset) else {
+        let Some(found) = hover::hover(&analyzed.analysis, &analyzed.doc, offset) else {
             return Ok(None);
         };
         let index = LineIndex::new(analyzed.doc.rope());
@@ -269,6 +287,76 @@ impl LanguageServer for Backend {
             }),
             range: Some(convert::range(&index, found.range, encoding)),
         }))
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let position = params.text_document_position;
+        let Some(analyzed) = self.current(&position.text_document.uri).await else {
+            return Err(Error::invalid_params("the document is not open"));
+        };
+        let (encoding, snippets, markdown) = {
+            let state = state::lock(&self.state);
+            (
+                state.encoding,
+                state.completion_snippets,
+                state.completion_markdown,
+            )
+        };
+        let offset = convert::offset(&analyzed.doc, position.position, encoding);
+        let trigger = params
+            .context
+            .and_then(|c| c.trigger_character)
+            .and_then(|t| t.chars().next());
+        let options = completion::Options { snippets, trigger };
+        let items = completion::completion(&analyzed.analysis, &analyzed.doc, offset, options);
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let index = LineIndex::new(analyzed.doc.rope());
+        let items = items
+            .into_iter()
+            .map(|item| CompletionItem {
+                kind: Some(match item.kind {
+                    completion::CompletionKind::Section => CompletionItemKind::MODULE,
+                    completion::CompletionKind::Persona => CompletionItemKind::TEXT,
+                    completion::CompletionKind::MetadataRow => CompletionItemKind::FIELD,
+                    completion::CompletionKind::MetadataValue => CompletionItemKind::ENUM_MEMBER,
+                    completion::CompletionKind::Anchor => CompletionItemKind::REFERENCE,
+                }),
+                documentation: item.documentation.map(|md| {
+                    Documentation::MarkupContent(MarkupContent {
+                        kind: if markdown {
+                            MarkupKind::Markdown
+                        } else {
+                            MarkupKind::PlainText
+                        },
+                        value: if markdown {
+                            md
+                        } else {
+                            convert::markdown_to_plain(&md)
+                        },
+                    })
+                }),
+                insert_text_format: Some(if item.snippet {
+                    InsertTextFormat::SNIPPET
+                } else {
+                    InsertTextFormat::PLAIN_TEXT
+                }),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                    range: convert::range(&index, item.edit.range, encoding),
+                    new_text: item.edit.new_text,
+                })),
+                label: item.label,
+                detail: item.detail,
+                sort_text: Some(item.sort_text),
+                filter_text: item.filter_text,
+                ..CompletionItem::default()
+            })
+            .collect();
+        Ok(Some(CompletionResponse::List(CompletionList {
+            is_incomplete: false,
+            items,
+        })))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {

@@ -44,6 +44,10 @@ pub struct State {
     pub encoding: Encoding,
     /// The client shows Markdown in hovers.
     pub hover_markdown: bool,
+    /// The client takes snippets in completion items.
+    pub completion_snippets: bool,
+    /// The client shows Markdown in completion items' documentation.
+    pub completion_markdown: bool,
 }
 
 /// Everything needed to analyse one version away from the state's lock.
