@@ -126,18 +126,18 @@ fn headings(
             (false, _) => 4,
         };
         let mut detail = format!("{} {}", "#".repeat(level), section.title);
-        match (fits, &section.why) {
-            (true, Some(why)) if section.requirement != Requirement::Required => {
-                detail.push_str(&format!(" — optional: {why}"))
-            }
-            (true, _) => detail.push_str(" — missing, belongs here"),
-            (false, _) => match ctx.present_predecessor(s) {
-                Some(p) => detail.push_str(&format!(
-                    " — missing, belongs after '{}'",
-                    outline.sections[p].title
-                )),
-                None => detail.push_str(" — missing"),
-            },
+        let status = match (section.requirement, &section.why) {
+            (Requirement::Required, _) => "missing".to_string(),
+            (_, Some(why)) => format!("optional ({why})"),
+            (_, None) => "optional".to_string(),
+        };
+        match (fits, ctx.present_predecessor(s)) {
+            (true, _) => detail.push_str(&format!(" — {status}, belongs here")),
+            (false, Some(p)) => detail.push_str(&format!(
+                " — {status}, belongs after '{}'",
+                outline.sections[p].title
+            )),
+            (false, None) => detail.push_str(&format!(" — {status}")),
         }
         let new_text = skeleton(ctx, s, options.snippets, line_break, &present);
         let filter_text = match hashes {
@@ -489,11 +489,11 @@ mod tests {
             &text,
             3,
             expect![[r####"
-            0022 "Threat Model" "## Thr" -> "## Threat Model" | ## Threat Model — missing, belongs here
-            4023 "Identity Theft" "## Thr" -> "### Identity Theft" | ### Identity Theft — missing, belongs after 'Compensating Mechanisms'
-            4024 "Compromise" "## Thr" -> "### Compromise" | ### Compromise — missing, belongs after 'Compensating Mechanisms'
-            ... 1 more
-        "####]],
+                0022 "Threat Model" "## Thr" -> "## Threat Model" | ## Threat Model — missing, belongs here
+                4023 "Identity Theft" "## Thr" -> "### Identity Theft" | ### Identity Theft — optional (an example attack area of the threat model), belongs after 'Compensating Mechanisms'
+                4024 "Compromise" "## Thr" -> "### Compromise" | ### Compromise — optional (an example attack area of the threat model), belongs after 'Compensating Mechanisms'
+                ... 1 more
+            "####]],
         );
     }
 

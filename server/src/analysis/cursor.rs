@@ -7,6 +7,7 @@
 //! being typed it is not yet a link or a row for the parser.
 
 use super::document::Document;
+use super::markdown::{AnchorLink, BlockKind};
 use super::matching;
 use super::outline::Outline;
 use super::personas;
@@ -120,18 +121,15 @@ fn place(analysis: &Analysis, ctx: &Context, offset: usize, line: TextRange, tex
     let in_code = syntax.blocks.iter().any(|b| {
         matches!(
             b.kind,
-            super::markdown::BlockKind::Code
-                | super::markdown::BlockKind::Html
-                | super::markdown::BlockKind::Comment
+            BlockKind::Code | BlockKind::Html | BlockKind::Comment
         ) && b.range.contains(offset)
     });
     if in_code {
         return Place::Code;
     }
     let col = offset - line.start;
-    let link_at = |r: fn(&super::markdown::AnchorLink) -> TextRange| {
-        analysis.links.iter().position(|l| r(l).touches(offset))
-    };
+    let link_at =
+        |r: fn(&AnchorLink) -> TextRange| analysis.links.iter().position(|l| r(l).touches(offset));
     if let Some((hash, typed, replace)) = anchor_target(text, col) {
         let shift = |r: TextRange| TextRange::new(line.start + r.start, line.start + r.end);
         return Place::AnchorTarget {
