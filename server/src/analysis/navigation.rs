@@ -154,9 +154,16 @@ pub fn rename(
             h.text.as_str()
         }
     }));
+    // An empty `##` has no space after its marker: one is needed before the new text.
+    let after_marker = target.range.start > 0
+        && doc.slice(TextRange::new(target.range.start - 1, target.range.start)) == "#";
     let mut edits = vec![Edit {
         range: target.range,
-        new_text: new_text.to_string(),
+        new_text: if after_marker {
+            format!(" {new_text}")
+        } else {
+            new_text.to_string()
+        },
     }];
     let overlaps = |a: TextRange, b: TextRange| a.start < b.end && b.start < a.end;
     for link in &analysis.links {
@@ -465,6 +472,28 @@ mod tests {
             "# T\n\n## Go$0al\n",
             "a\nb",
             expect!["error: A heading's new text must be one line."],
+        );
+        check_rename(
+            "# T\n\n##$0\n\n## \n",
+            "Goal",
+            expect![[r#"
+            # T
+
+            ## Goal
+
+            ## 
+        "#]],
+        );
+        check_rename(
+            "# T\n\n##\n\n## $0\n",
+            "Goal",
+            expect![[r#"
+            # T
+
+            ##
+
+            ## Goal
+        "#]],
         );
         check_rename("# T\n\n[g](#goal)\n\n## Go$0al\n", "😀", expect!["error: '😀' has no GitHub anchor (no letters or digits), so the links to this heading would break."]);
         check_rename(
