@@ -147,6 +147,7 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_deref());
         let encoding = convert::negotiate(offered);
+        let navigation = NavigationCaps::new(&params.capabilities);
         {
             let mut state = state::lock(&self.state);
             state.encoding = encoding;
@@ -160,9 +161,8 @@ impl LanguageServer for Backend {
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
             }
-            state.navigation = NavigationCaps::new(&params.capabilities);
+            state.navigation = navigation;
         }
-        let prepare_rename = NavigationCaps::new(&params.capabilities).prepare_rename;
         tracing::info!("initialized; position encoding {encoding:?}");
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
@@ -183,7 +183,7 @@ impl LanguageServer for Backend {
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
-                rename_provider: Some(if prepare_rename {
+                rename_provider: Some(if navigation.prepare_rename {
                     OneOf::Right(RenameOptions {
                         prepare_provider: Some(true),
                         work_done_progress_options: WorkDoneProgressOptions::default(),
@@ -444,16 +444,17 @@ impl LanguageServer for Backend {
         Ok(Some(
             navigation::document_links(&analyzed.analysis)
                 .into_iter()
-                .map(|link| {
+                // Without a target (a URI that takes no fragment) a link is useless: dropped.
+                .filter_map(|link| {
                     let line =
                         convert::position(&index, headings[link.heading].range.start, encoding)
                             .line;
-                    DocumentLink {
+                    Some(DocumentLink {
                         range: convert::range(&index, link.range, encoding),
-                        target: convert::uri_at_line(uri, line),
+                        target: Some(convert::uri_at_line(uri, line)?),
                         tooltip: Some(link.tooltip),
                         data: None,
-                    }
+                    })
                 })
                 .collect(),
         ))
