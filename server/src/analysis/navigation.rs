@@ -526,4 +526,29 @@ mod tests {
             #Goal -> "### Goal" at 144 (Go to 'Goal')"####]]
         .assert_eq(&got.join("\n"));
     }
+
+    #[test]
+    fn every_offset_of_odd_documents_is_safe() {
+        let texts = [
+            "",
+            "#",
+            "##\r\n**Bold**\r",
+            "# 😀\r\n[a](#)[b](#-)\r[c](#%zz)\n## 中文 ##\n\n| | |\n|-|-|\n| | |\n",
+            "Title\n=====\n\n[x](#title) <!-- open\n\n```\n# not a heading\n",
+            TOC,
+        ];
+        for text in texts {
+            let (doc, analysis) = analysis(text, "x.md");
+            crate::analysis::symbols::document_symbols(&analysis, &doc);
+            crate::analysis::folding::folding_ranges(&analysis, &doc);
+            crate::analysis::lens::outline_status(&analysis);
+            document_links(&analysis);
+            for offset in 0..=text.len() + 1 {
+                definition(&analysis, &doc, offset);
+                references(&analysis, offset, true);
+                prepare_rename(&analysis, &doc, offset);
+                let _ = rename(&analysis, &doc, offset, "New 😀 name");
+            }
+        }
+    }
 }
