@@ -11,12 +11,16 @@ pub mod cursor;
 pub mod detect;
 pub mod diagnostics;
 pub mod document;
+pub mod folding;
 pub mod hover;
+pub mod lens;
 pub mod markdown;
 pub mod matching;
+pub mod navigation;
 pub mod outline;
 pub mod personas;
 pub mod rules;
+pub mod symbols;
 pub mod text;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use tower_lsp_server::ls_types as lsp;
 use crate::analysis::diagnostics::{self, Severity};
 use crate::analysis::document::Document;
 use crate::analysis::text::{Encoding, LineCol, LineIndex, TextRange};
+use crate::analysis::{folding, symbols};
 
 pub fn encoding_kind(encoding: Encoding) -> lsp::PositionEncodingKind {
     match encoding {
@@ -114,4 +115,101 @@ pub fn markdown_to_plain(markdown: &str) -> String {
         .map(|l| l.replace("**", "").trim_matches('*').to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+// Navigation and structure: document symbols, folding ranges, edits and line links.
+
+/// A heading and its sub-headings as a nested `DocumentSymbol`.
+pub fn document_symbol(
+    index: &LineIndex,
+    symbol: &symbols::Symbol,
+    encoding: Encoding,
+) -> lsp::DocumentSymbol {
+    #[allow(deprecated)] // `deprecated` is a required field of the struct.
+    lsp::DocumentSymbol {
+        name: symbol.name.clone(),
+        detail: Some(symbol.detail.clone()),
+        kind: lsp::SymbolKind::STRING,
+        tags: None,
+        deprecated: None,
+        range: range(index, symbol.range, encoding),
+        selection_range: range(index, symbol.selection, encoding),
+        children: Some(
+            symbol
+                .children
+                .iter()
+                .map(|c| document_symbol(index, c, encoding))
+                .collect(),
+        ),
+    }
+}
+
+/// The heading tree as a flat list, each heading naming its parent, for clients without
+/// hierarchical symbols.
+pub fn symbol_information(
+    uri: &lsp::Uri,
+    index: &LineIndex,
+    symbols: &[symbols::Symbol],
+    encoding: Encoding,
+) -> Vec<lsp::SymbolInformation> {
+    fn walk(
+        uri: &lsp::Uri,
+        index: &LineIndex,
+        symbols: &[symbols::Symbol],
+        parent: Option<&str>,
+        encoding: Encoding,
+        out: &mut Vec<lsp::SymbolInformation>,
+    ) {
+        for s in symbols {
+            #[allow(deprecated)] // `deprecated` is a required field of the struct.
+            out.push(lsp::SymbolInformation {
+                name: s.name.clone(),
+                kind: lsp::SymbolKind::STRING,
+                tags: None,
+                deprecated: None,
+                location: lsp::Location {
+                    uri: uri.clone(),
+                    range: range(index, s.range, encoding),
+                },
+                container_name: parent.map(str::to_string),
+            });
+            walk(uri, index, &s.children, Some(&s.name), encoding, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(uri, index, symbols, None, encoding, &mut out);
+    out
+}
+
+/// A fold; with `line_folding_only`, lines only. The start column is left out either way, so
+/// the first line (a heading, a fence) stays visible.
+pub fn folding_range(
+    index: &LineIndex,
+    fold: &folding::Fold,
+    encoding: Encoding,
+    line_folding_only: bool,
+) -> lsp::FoldingRange {
+    let r = range(index, fold.range, encoding);
+    lsp::FoldingRange {
+        start_line: r.start.line,
+        start_character: None,
+        end_line: r.end.line,
+        end_character: (!line_folding_only).then_some(r.end.character),
+        kind: (fold.kind == folding::FoldKind::Comment).then_some(lsp::FoldingRangeKind::Comment),
+        collapsed_text: None,
+    }
+}
+
+pub fn text_edit(index: &LineIndex, edit: &diagnostics::Edit, encoding: Encoding) -> lsp::TextEdit {
+    lsp::TextEdit {
+        range: range(index, edit.range, encoding),
+        new_text: edit.new_text.clone(),
+    }
+}
+
+/// The document's URI with a `#L<line>` fragment (1-based), which VS Code and GitHub open at
+/// that line.
+pub fn uri_at_line(uri: &lsp::Uri, line: u32) -> Option<lsp::Uri> {
+    let base = uri.as_str().split('#').next().unwrap_or_default();
+    format!("{base}#L{}", line + 1).parse().ok()
 }

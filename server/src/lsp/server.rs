@@ -15,11 +15,11 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
 use super::settings;
-use super::state::{self, Analyzed, Job, OpenDocument, State};
+use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State};
 use crate::analysis::completion;
 use crate::analysis::hover;
-use crate::analysis::outline::Requirement;
-use crate::analysis::text::LineIndex;
+use crate::analysis::text::{Encoding, LineIndex};
+use crate::analysis::{folding, lens, navigation, symbols};
 
 pub struct Backend {
     client: Client,
@@ -117,6 +117,19 @@ impl Backend {
             .ok()
     }
 
+    /// The current analysis of an open document (an error for a document that is not open),
+    /// with the position encoding and what the client supports of navigation answers.
+    async fn navigation_context(
+        &self,
+        uri: &Uri,
+    ) -> Result<(Arc<Analyzed>, Encoding, NavigationCaps)> {
+        let Some(analyzed) = self.current(uri).await else {
+            return Err(Error::invalid_params("the document is not open"));
+        };
+        let state = state::lock(&self.state);
+        Ok((analyzed, state.encoding, state.navigation))
+    }
+
     async fn reanalyze_all(&self) {
         let uris: Vec<Uri> = state::lock(&self.state).docs.keys().cloned().collect();
         for uri in uris {
@@ -135,6 +148,7 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_deref());
         let encoding = convert::negotiate(offered);
+        let navigation = NavigationCaps::new(&params.capabilities);
         {
             let mut state = state::lock(&self.state);
             state.encoding = encoding;
@@ -160,6 +174,7 @@ impl LanguageServer for Backend {
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
             }
+            state.navigation = navigation;
         }
         tracing::info!("initialized; position encoding {encoding:?}");
         Ok(InitializeResult {
@@ -181,6 +196,22 @@ impl LanguageServer for Backend {
                     trigger_characters: Some(vec!["#".into(), "(".into(), " ".into()]),
                     resolve_provider: Some(false),
                     ..CompletionOptions::default()
+                }),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(if navigation.prepare_rename {
+                    OneOf::Right(RenameOptions {
+                        prepare_provider: Some(true),
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                    })
+                } else {
+                    OneOf::Left(true)
+                }),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
                 }),
                 ..ServerCapabilities::default()
             },
@@ -360,42 +391,160 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let Some(analyzed) = self.current(&params.text_document.uri).await else {
-            return Err(Error::invalid_params("the document is not open"));
-        };
-        let encoding = state::lock(&self.state).encoding;
-        let analysis = &analyzed.analysis;
-        let outline = analysis.outline();
-        let required: Vec<usize> = (0..outline.sections.len())
-            .filter(|&s| outline.sections[s].requirement == Requirement::Required)
-            .collect();
-        let present = required
-            .iter()
-            .filter(|&&s| analysis.alignment.section_match[s].is_some())
-            .count();
-        let title = format!(
-            "{} outline ({}): {present}/{} sections",
-            outline.name,
-            analysis.selection.source,
-            required.len()
-        );
-        let at = analysis
-            .alignment
-            .title
-            .map_or(0, |t| analysis.syntax.headings[t].range.start);
+        let (analyzed, encoding, _) = self.navigation_context(&params.text_document.uri).await?;
+        let status = lens::outline_status(&analyzed.analysis);
         let index = LineIndex::new(analyzed.doc.rope());
-        let pos = convert::position(&index, at, encoding);
         Ok(Some(vec![CodeLens {
-            range: Range {
-                start: pos,
-                end: pos,
-            },
+            range: convert::range(&index, status.range, encoding),
             command: Some(Command {
-                title,
+                title: status.title,
                 command: String::new(),
                 arguments: None,
             }),
             data: None,
         }]))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let uri = &params.text_document.uri;
+        let (analyzed, encoding, caps) = self.navigation_context(uri).await?;
+        let found = symbols::document_symbols(&analyzed.analysis, &analyzed.doc);
+        let index = LineIndex::new(analyzed.doc.rope());
+        Ok(Some(if caps.hierarchical_symbols {
+            DocumentSymbolResponse::Nested(
+                found
+                    .iter()
+                    .map(|s| convert::document_symbol(&index, s, encoding))
+                    .collect(),
+            )
+        } else {
+            DocumentSymbolResponse::Flat(convert::symbol_information(uri, &index, &found, encoding))
+        }))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let (analyzed, encoding, caps) = self.navigation_context(&params.text_document.uri).await?;
+        let index = LineIndex::new(analyzed.doc.rope());
+        let folds = folding::folding_ranges(&analyzed.analysis, &analyzed.doc);
+        Ok(Some(
+            folds
+                .iter()
+                .map(|f| convert::folding_range(&index, f, encoding, caps.line_folding_only))
+                .collect(),
+        ))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        let (analyzed, encoding, caps) = self.navigation_context(&at.text_document.uri).await?;
+        let offset = convert::offset(&analyzed.doc, at.position, encoding);
+        let Some(found) = navigation::definition(&analyzed.analysis, &analyzed.doc, offset) else {
+            return Ok(None);
+        };
+        let index = LineIndex::new(analyzed.doc.rope());
+        let uri = at.text_document.uri;
+        Ok(Some(if caps.definition_links {
+            GotoDefinitionResponse::Link(vec![LocationLink {
+                origin_selection_range: Some(convert::range(&index, found.origin, encoding)),
+                target_uri: uri,
+                target_range: convert::range(&index, found.range, encoding),
+                target_selection_range: convert::range(&index, found.selection, encoding),
+            }])
+        } else {
+            GotoDefinitionResponse::Scalar(Location {
+                uri,
+                range: convert::range(&index, found.selection, encoding),
+            })
+        }))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        let (analyzed, encoding, _) = self.navigation_context(&at.text_document.uri).await?;
+        let offset = convert::offset(&analyzed.doc, at.position, encoding);
+        let found = navigation::references(
+            &analyzed.analysis,
+            offset,
+            params.context.include_declaration,
+        );
+        let index = LineIndex::new(analyzed.doc.rope());
+        Ok(Some(
+            found
+                .into_iter()
+                .map(|r| Location {
+                    uri: at.text_document.uri.clone(),
+                    range: convert::range(&index, r, encoding),
+                })
+                .collect(),
+        ))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let (analyzed, encoding, _) = self.navigation_context(&params.text_document.uri).await?;
+        let offset = convert::offset(&analyzed.doc, params.position, encoding);
+        let Some(target) = navigation::prepare_rename(&analyzed.analysis, &analyzed.doc, offset)
+        else {
+            return Ok(None);
+        };
+        let index = LineIndex::new(analyzed.doc.rope());
+        Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+            range: convert::range(&index, target.range, encoding),
+            placeholder: target.text,
+        }))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let (analyzed, encoding, _) = self.navigation_context(&at.text_document.uri).await?;
+        let offset = convert::offset(&analyzed.doc, at.position, encoding);
+        let edits = navigation::rename(&analyzed.analysis, &analyzed.doc, offset, &params.new_name)
+            .map_err(|e| Error {
+                // LSP's RequestFailed: the request was valid, the rename is not possible.
+                code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+                message: e.to_string().into(),
+                data: None,
+            })?;
+        let index = LineIndex::new(analyzed.doc.rope());
+        let edits = edits
+            .iter()
+            .map(|e| convert::text_edit(&index, e, encoding))
+            .collect();
+        Ok(Some(WorkspaceEdit {
+            changes: Some([(at.text_document.uri, edits)].into_iter().collect()),
+            ..WorkspaceEdit::default()
+        }))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let uri = &params.text_document.uri;
+        let (analyzed, encoding, _) = self.navigation_context(uri).await?;
+        let index = LineIndex::new(analyzed.doc.rope());
+        let headings = &analyzed.analysis.syntax.headings;
+        Ok(Some(
+            navigation::document_links(&analyzed.analysis)
+                .into_iter()
+                // Without a target (a URI that takes no fragment) a link is useless: dropped.
+                .filter_map(|link| {
+                    let line =
+                        convert::position(&index, headings[link.heading].range.start, encoding)
+                            .line;
+                    Some(DocumentLink {
+                        range: convert::range(&index, link.range, encoding),
+                        target: Some(convert::uri_at_line(uri, line)?),
+                        tooltip: Some(link.tooltip),
+                        data: None,
+                    })
+                })
+                .collect(),
+        ))
     }
 }

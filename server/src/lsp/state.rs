@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::{ClientCapabilities, Uri};
 
 use crate::analysis::config::Config;
 use crate::analysis::document::Document;
@@ -48,6 +48,50 @@ pub struct State {
     pub completion_snippets: bool,
     /// The client shows Markdown in completion items' documentation.
     pub completion_markdown: bool,
+    pub navigation: NavigationCaps,
+}
+
+/// What the client supports of the navigation features' answers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NavigationCaps {
+    /// Folding ranges are whole lines (no start or end columns).
+    pub line_folding_only: bool,
+    /// Document symbols may nest (else a flat list with container names).
+    pub hierarchical_symbols: bool,
+    /// Go to definition may answer with `LocationLink`s.
+    pub definition_links: bool,
+    /// The client sends `prepareRename` first.
+    pub prepare_rename: bool,
+}
+
+impl NavigationCaps {
+    pub fn new(capabilities: &ClientCapabilities) -> Self {
+        let Some(text) = capabilities.text_document.as_ref() else {
+            return Self::default();
+        };
+        Self {
+            line_folding_only: text
+                .folding_range
+                .as_ref()
+                .and_then(|f| f.line_folding_only)
+                .unwrap_or(false),
+            hierarchical_symbols: text
+                .document_symbol
+                .as_ref()
+                .and_then(|d| d.hierarchical_document_symbol_support)
+                .unwrap_or(false),
+            definition_links: text
+                .definition
+                .as_ref()
+                .and_then(|d| d.link_support)
+                .unwrap_or(false),
+            prepare_rename: text
+                .rename
+                .as_ref()
+                .and_then(|r| r.prepare_support)
+                .unwrap_or(false),
+        }
+    }
 }
 
 /// Everything needed to analyse one version away from the state's lock.
