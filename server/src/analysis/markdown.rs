@@ -528,12 +528,14 @@ fn render(node: Node, text: &str) -> String {
                 .trim_end_matches('>')
                 .to_string()
         }
-        "inline_link" | "full_reference_link" | "collapsed_reference_link" | "shortcut_link" => {
+        // `[Project]` with no link definition (the template's placeholder) shows as written;
+        // definitions are rare in these documents, and anchors drop the brackets either way.
+        "shortcut_link" => return text[node.byte_range()].to_string(),
+        "inline_link" | "full_reference_link" | "collapsed_reference_link" => {
             let mut cursor = node.walk();
             let label = node.children(&mut cursor).find(|c| c.kind() == "link_text");
             return label.map(|l| render(l, text)).unwrap_or_default();
         }
-        "link_text" if node.parent().is_some_and(|p| p.kind() == "shortcut_link") => {}
         _ => {}
     }
     let mut out = String::new();
