@@ -3,6 +3,7 @@
 //! Nothing here knows LSP, JSON-RPC, tokio or the file system: inputs are text and byte
 //! offsets, outputs are plain structs. `lsp/` and `cli/` convert at their edges.
 
+pub mod actions;
 pub mod alignment;
 pub mod anchors;
 pub mod config;
@@ -14,7 +15,9 @@ pub mod markdown;
 pub mod matching;
 pub mod outline;
 pub mod rules;
+pub mod skeleton;
 pub mod text;
+pub mod toc;
 
 #[cfg(test)]
 mod fixture;
