@@ -7,14 +7,16 @@
 
 use super::alignment::MatchKind;
 use super::anchors;
+use super::config::Config;
 use super::diagnostics::{Code, Edit};
 use super::document::Document;
+use super::markdown::InlineCache;
 use super::outline::{self, Outline};
 use super::rules::{self, table_of_contents};
 use super::skeleton;
 use super::text::TextRange;
 use super::toc;
-use super::{Analysis, Context};
+use super::{analyze, Analysis, Context};
 
 /// What an action is, for the editor's menus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +149,7 @@ fn insert_all(ctx: &Context, analysis: &Analysis) -> Option<(usize, Action)> {
     }
     // Template order, so sections inserted at one offset come in the outline's order.
     insertions.sort_by_key(|x| x.top);
+    list_inserted_sections_in_new_toc(ctx, &mut insertions);
     let mut edits: Vec<Edit> = insertions
         .iter()
         .flat_map(|x| x.toc_entry.iter().cloned())
@@ -178,6 +181,38 @@ fn insert_all(ctx: &Context, analysis: &Analysis) -> Option<(usize, Action)> {
             preferred: false,
         },
     ))
+}
+
+/// When the table of contents is among the sections inserted, it lists the others too: its
+/// list is read off the document as it will be with them.
+fn list_inserted_sections_in_new_toc(ctx: &Context, insertions: &mut [rules::Insertion]) {
+    let sections = &ctx.outline.sections;
+    let Some(t) = insertions.iter().position(|x| sections[x.top].is_toc) else {
+        return;
+    };
+    if insertions.len() < 2 {
+        return;
+    }
+    let edits: Vec<Edit> = insertions
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != t)
+        .map(|(_, x)| Edit {
+            range: TextRange::empty(x.offset),
+            new_text: block_insert(ctx.doc, x.offset, &x.block),
+        })
+        .collect();
+    let text = apply(&ctx.doc.text(), &edits);
+    let doc = Document::new(&text);
+    let config = Config {
+        outline: Some(ctx.outline.name.to_string()),
+        ..Config::default()
+    };
+    let future = analyze(&doc, None, &config, &mut InlineCache::new());
+    let list = toc::new_list(&context(&doc, &future));
+    let top = insertions[t].top;
+    insertions[t].block =
+        skeleton::render(ctx.outline, &[top], |d| ctx.expected_level(d), Some(&list));
 }
 
 /// "Rename to the template's 'Goal'" on a heading taken as a section under other wording.
@@ -481,6 +516,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
 mod tests {
     use super::*;
     use crate::analysis::fixture::{analysis, template_without};
+    use crate::analysis::outline;
     use expect_test::expect;
 
     /// The actions at the `$0` cursor (or `$0...$0` range) of a fixture, each title with its
@@ -892,6 +928,127 @@ mod tests {
         assert!(code_actions(&doc, &analysis, TextRange::empty(0), &[])
             .iter()
             .all(|a| a.kind != ActionKind::FixAll));
+    }
+
+    /// On the real documents and the templates, every action of ours (not the rules' older
+    /// level and bold-title fixes, which reshape sections) leaves the document with no problem
+    /// it did not have, save the Metadata values an inserted table leaves to the author; its
+    /// edits are in order and on character boundaries.
+    #[test]
+    fn real_documents_gain_no_problem_from_the_actions() {
+        let docs = [
+            (
+                "flux-self-assessment.md",
+                include_str!("../../../tests/corpus/real/flux-self-assessment.md"),
+            ),
+            (
+                "harbor-self-assessment.md",
+                include_str!("../../../tests/corpus/real/harbor-self-assessment.md"),
+            ),
+            (
+                "in-toto-self-assessment.md",
+                include_str!("../../../tests/corpus/real/in-toto-self-assessment.md"),
+            ),
+            (
+                "keycloak-self-assessment.md",
+                include_str!("../../../tests/corpus/real/keycloak-self-assessment.md"),
+            ),
+            (
+                "kyverno-self-assessment.md",
+                include_str!("../../../tests/corpus/real/kyverno-self-assessment.md"),
+            ),
+            (
+                "openfga-joint-assessment.md",
+                include_str!("../../../tests/corpus/real/openfga-joint-assessment.md"),
+            ),
+            (
+                "x-joint-review.md",
+                outline::by_name("joint-review").unwrap().template,
+            ),
+            (
+                "x-joint-assessment.md",
+                outline::by_name("joint-assessment").unwrap().template,
+            ),
+        ];
+        // A problem's identity: the section for outline rules (their messages name the
+        // neighbour, which an insertion changes), the link target for links.
+        let identity = |d: &crate::analysis::diagnostics::Diagnostic| match (&d.section, d.code) {
+            (_, Code::TocLink) => format!(
+                "{}: {}",
+                d.code,
+                d.message.split(" matches").next().unwrap_or("")
+            ),
+            (Some(section), _) if d.code != Code::MetadataTable && d.code != Code::TemplateText => {
+                format!("{}: {section}", d.code)
+            }
+            _ => format!("{}: {}", d.code, d.message),
+        };
+        for (name, text) in docs {
+            let (doc, before) = analysis(text, name);
+            let known: Vec<String> = before.diagnostics.iter().map(identity).collect();
+            let everywhere = TextRange::new(0, text.len());
+            for action in code_actions(&doc, &before, everywhere, &[]) {
+                for pair in action.edits.windows(2) {
+                    assert!(
+                        pair[0].range.end <= pair[1].range.start,
+                        "{name}: {action:?}"
+                    );
+                }
+                for e in &action.edits {
+                    assert!(
+                        text.is_char_boundary(e.range.start) && text.is_char_boundary(e.range.end)
+                    );
+                }
+                let older_fix = action.title.starts_with("Make '");
+                if older_fix {
+                    continue;
+                }
+                let (_, after) = analysis(&apply(text, &action.edits), name);
+                let new: Vec<String> = after
+                    .diagnostics
+                    .iter()
+                    .filter(|d| {
+                        !(d.code == Code::MetadataTable && d.message.ends_with("has no value."))
+                    })
+                    .filter(|d| {
+                        !(action.kind == ActionKind::FixAll && d.code == Code::EmptySection)
+                    })
+                    .map(identity)
+                    .filter(|i| !known.contains(i))
+                    .collect();
+                assert_eq!(new, Vec::<String>::new(), "{name}: {}", action.title);
+            }
+        }
+    }
+
+    /// The editor's copy of a diagnostic selects ours by code and range, wherever the cursor
+    /// is; a copy that matches none of ours selects nothing.
+    #[test]
+    fn reported_diagnostics_select_ours() {
+        let text = "# Joint-review of X\n\nSee [Overview](#overveiw).\n\n## Overview\n\no\n";
+        let (doc, analysis) = analysis(text, "x-joint-review.md");
+        let link = analysis
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::TocLink)
+            .unwrap();
+        let cursor = TextRange::empty(text.len());
+        let fixes = |reported: &[(Code, TextRange)]| -> Vec<String> {
+            code_actions(&doc, &analysis, cursor, reported)
+                .into_iter()
+                .filter(|a| a.kind == ActionKind::QuickFix)
+                .map(|a| a.title)
+                .collect()
+        };
+        assert_eq!(fixes(&[]), Vec::<String>::new());
+        assert_eq!(
+            fixes(&[(Code::TocLink, link.range)]),
+            ["Link to '#overview'"]
+        );
+        assert_eq!(
+            fixes(&[(Code::MissingSection, link.range)]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

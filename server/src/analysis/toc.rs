@@ -62,7 +62,11 @@ impl Marker {
                 delimiter,
                 repeated,
             } => {
-                let number = if *repeated { *start } else { start + n as u64 };
+                let number = if *repeated {
+                    *start
+                } else {
+                    start.saturating_add(n as u64)
+                };
                 format!("{number}{delimiter}")
             }
         }
@@ -381,7 +385,7 @@ pub fn entry_edits(
             let marker = match Marker::parse(&item.marker) {
                 Marker::Ordered {
                     start, delimiter, ..
-                } if counting => format!("{}{delimiter}", start + 1),
+                } if counting => format!("{}{delimiter}", start.saturating_add(1)),
                 _ => item.marker.clone(),
             };
             edits.push(Edit {
@@ -407,7 +411,7 @@ pub fn entry_edits(
     {
         if counting {
             for (n, (_, item)) in siblings[after_it..].iter().enumerate() {
-                let marker = format!("{}{delimiter}", start + 1 + n as u64);
+                let marker = format!("{}{delimiter}", start.saturating_add(1 + n as u64));
                 if marker != item.marker {
                     let at = marker_start(ctx, item);
                     edits.push(Edit {

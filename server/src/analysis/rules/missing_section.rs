@@ -37,6 +37,17 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
     let previous = ctx
         .present_predecessor(s)
         .and_then(|p| ctx.alignment.heading_of(p).map(|h| (p, h)));
+    // Never after the next section the document has in order (a document whose levels
+    // nest that section inside the previous one's heading, e.g. `### Goals` under a
+    // `## Background`, still gets `s` before it).
+    let before_next = |offset: usize, after: usize| {
+        let next = (s + 1..sections.len())
+            .filter(|t| !ctx.alignment.out_of_order.contains(t))
+            .find_map(|t| ctx.alignment.heading_of(t))
+            .map(|t| ctx.syntax.headings[t].range.start)
+            .filter(|&next| next > after);
+        next.map_or(offset, |next| offset.min(next))
+    };
     match previous {
         Some((p, h)) if ancestors.contains(&p) => {
             // First under its parent: after the parent's own text, before any sub-heading.
@@ -50,22 +61,27 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
             Placement {
                 anchor_heading: Some(h),
                 under_parent: true,
-                offset,
+                offset: before_next(offset, heading.range.start),
             }
         }
-        Some((_, h)) => {
-            // After the previous section and everything under it, but not past the end of
-            // the parent section it belongs in.
-            let mut offset = ctx.syntax.headings[h].section.end;
+        Some((p, h)) => {
+            // After the previous section and everything under it (its sub-sections too,
+            // wherever their levels put them), but not past the end of the parent section it
+            // belongs in.
+            let start = ctx.syntax.headings[h].range.start;
+            let mut offset = extent(ctx, p, h);
             if let Some(parent_heading) =
                 sections[s].parent.and_then(|p| ctx.alignment.heading_of(p))
             {
-                offset = offset.min(ctx.syntax.headings[parent_heading].section.end);
+                let parent_end = ctx.syntax.headings[parent_heading].section.end;
+                if parent_end > start {
+                    offset = offset.min(parent_end);
+                }
             }
             Placement {
                 anchor_heading: Some(h),
                 under_parent: false,
-                offset,
+                offset: before_next(offset, start),
             }
         }
         None => {
@@ -90,6 +106,26 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
             }
         }
     }
+}
+
+/// Where present section `p` (heading `h`) ends: its heading's section, or further when a
+/// sub-section's heading is at a level that ends it early.
+fn extent(ctx: &Context, p: usize, h: usize) -> usize {
+    let sections = &ctx.outline.sections;
+    let mut end = ctx.syntax.headings[h].section.end;
+    // Sub-sections follow their section in template order.
+    for d in p + 1..sections.len() {
+        if sections[d].depth <= sections[p].depth {
+            break;
+        }
+        if ctx.alignment.out_of_order.contains(&d) {
+            continue;
+        }
+        if let Some(dh) = ctx.alignment.heading_of(d) {
+            end = end.max(ctx.syntax.headings[dh].section.end);
+        }
+    }
+    end
 }
 
 /// What inserting a missing section writes.
