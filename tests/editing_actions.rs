@@ -246,7 +246,7 @@ fn insert_all_missing_sections() {
         actions.iter().all(|a| a["kind"] == "quickfix"),
         "only quick fixes: {actions:?}"
     );
-    let all = titled(&actions, "Insert all 4 missing sections");
+    let all = titled(&actions, "Insert all 7 missing sections");
     let fixed = all["diagnostics"].as_array().unwrap().len();
     assert_eq!(fixed, codes_in(&before, "missing-section"), "{all}");
     let after = apply(&mut server, &mut doc, all);

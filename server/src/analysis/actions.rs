@@ -83,14 +83,13 @@ pub fn code_actions(
             preferred: fix.safe,
         });
     }
+    let all_missing = insert_all(&ctx, analysis);
     let missing_here = selected
         .iter()
         .any(|&i| analysis.diagnostics[i].code == Code::MissingSection);
-    if missing_here {
-        if let Some((count, action)) = insert_all(&ctx, analysis) {
-            if count > 1 {
-                out.push(action);
-            }
+    if let Some((count, action)) = all_missing.as_ref().filter(|_| missing_here) {
+        if *count > 1 {
+            out.push(action.clone());
         }
     }
     out.extend(renames(&ctx, range));
@@ -104,7 +103,7 @@ pub fn code_actions(
         });
     }
     out.extend(start_from_template(&ctx, analysis));
-    out.extend(fix_all(&ctx, analysis));
+    out.extend(fix_all(analysis, all_missing.map(|(_, a)| a)));
     out
 }
 
@@ -121,7 +120,8 @@ pub(crate) fn context<'a>(doc: &'a Document, analysis: &'a Analysis) -> Context<
 }
 
 /// Every missing section inserted at once (a section whose parent is missing too comes with
-/// the parent's skeleton): the number of sections written at the top and the action.
+/// the parent's skeleton): the number of skeletons written (more than one: more than any one
+/// section's fix does) and the action.
 fn insert_all(ctx: &Context, analysis: &Analysis) -> Option<(usize, Action)> {
     let toc = table_of_contents(ctx);
     let mut fixed = Vec::new();
@@ -174,7 +174,7 @@ fn insert_all(ctx: &Context, analysis: &Analysis) -> Option<(usize, Action)> {
     Some((
         count,
         Action {
-            title: format!("Insert all {count} missing sections"),
+            title: format!("Insert all {} missing sections", fixed.len()),
             kind: ActionKind::QuickFix,
             edits,
             diagnostics: fixed,
@@ -244,7 +244,7 @@ fn renames(ctx: &Context, range: TextRange) -> Vec<Action> {
             ),
             new_text: title.clone(),
         }];
-        // Renumbering: anchors after a rename, duplicates counted again.
+        // Every anchor after the rename: a duplicate's number may change with it.
         let numbering: String = prefix.chars().filter(|c| !"*_`".contains(*c)).collect();
         let new_text = format!("{numbering}{title}");
         let new_anchors = anchors::anchors(ctx.syntax.headings.iter().enumerate().map(|(i, x)| {
@@ -308,13 +308,12 @@ fn split_heading_content(raw: &str) -> (&str, &str, &str) {
         let is_roman = word.len() > 1
             && word.ends_with(['.', ')'])
             && word[..word.len() - 1].chars().all(|c| "ivxIVX".contains(c));
-        if (is_number || is_roman) && rest.len() > word.len() {
+        if (is_number || is_roman) && rest.starts_with(word) && rest.len() > word.len() {
             let after = &rest[word.len()..];
             start += word.len() + (after.len() - after.trim_start().len());
         }
     }
-    let end = raw.len() - (raw.len() - raw.trim_end_matches(['*', '_', '`']).len());
-    let end = end.max(start);
+    let end = raw.trim_end_matches(['*', '_', '`']).len().max(start);
     (&raw[..start], &raw[start..end], &raw[end..])
 }
 
@@ -372,19 +371,18 @@ fn start_from_template(ctx: &Context, analysis: &Analysis) -> Vec<Action> {
         .collect()
 }
 
-/// Every safe fix that does not overlap another, missing sections all inserted together.
-fn fix_all(ctx: &Context, analysis: &Analysis) -> Option<Action> {
+/// Every safe fix that does not overlap another, missing sections all inserted together
+/// (`all_missing`, from [`insert_all`]).
+fn fix_all(analysis: &Analysis, all_missing: Option<Action>) -> Option<Action> {
     let mut edits: Vec<Edit> = Vec::new();
     let mut fixed: Vec<usize> = Vec::new();
     let safe_missing = analysis
         .diagnostics
         .iter()
         .any(|d| d.code == Code::MissingSection && d.fix.as_ref().is_some_and(|f| f.safe));
-    if safe_missing {
-        if let Some((_, all)) = insert_all(ctx, analysis) {
-            edits = all.edits;
-            fixed = all.diagnostics;
-        }
+    if let Some(all) = all_missing.filter(|_| safe_missing) {
+        edits = all.edits;
+        fixed = all.diagnostics;
     }
     let mut taken: Vec<&Vec<Edit>> = Vec::new();
     for (i, d) in analysis.diagnostics.iter().enumerate() {
