@@ -3,6 +3,7 @@
 //! Nothing here knows LSP, JSON-RPC, tokio or the file system: inputs are text and byte
 //! offsets, outputs are plain structs. `lsp/` and `cli/` convert at their edges.
 
+pub mod actions;
 pub mod alignment;
 pub mod anchors;
 pub mod completion;
@@ -20,8 +21,10 @@ pub mod navigation;
 pub mod outline;
 pub mod personas;
 pub mod rules;
+pub mod skeleton;
 pub mod symbols;
 pub mod text;
+pub mod toc;
 
 #[cfg(test)]
 mod fixture;

@@ -200,6 +200,36 @@ pub fn folding_range(
     }
 }
 
+// Code actions.
+
+/// The LSP kind of an action. The table of contents and the templates are source actions of
+/// their own kinds, so a client can bind a key to them.
+pub fn action_kind(kind: crate::analysis::actions::ActionKind) -> lsp::CodeActionKind {
+    use crate::analysis::actions::ActionKind;
+    match kind {
+        ActionKind::QuickFix => lsp::CodeActionKind::QUICKFIX,
+        ActionKind::Rewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
+        ActionKind::TableOfContents => lsp::CodeActionKind::new(TOC_KIND),
+        ActionKind::StartFromTemplate => lsp::CodeActionKind::new(START_KIND),
+        ActionKind::FixAll => lsp::CodeActionKind::new(FIX_ALL_KIND),
+    }
+}
+
+pub const TOC_KIND: &str = "source.joint-review.toc";
+pub const START_KIND: &str = "source.joint-review.start";
+pub const FIX_ALL_KIND: &str = "source.fixAll.joint-review";
+
+/// True when `kind` is one of `only` or under one of them (`source.fixAll.joint-review` is
+/// under `source.fixAll` and `source`); everything passes without `only`.
+pub fn kind_requested(kind: &lsp::CodeActionKind, only: Option<&[lsp::CodeActionKind]>) -> bool {
+    only.is_none_or(|only| {
+        only.iter().any(|o| {
+            let (k, o) = (kind.as_str(), o.as_str());
+            k == o || k.strip_prefix(o).is_some_and(|rest| rest.starts_with('.'))
+        })
+    })
+}
+
 pub fn text_edit(index: &LineIndex, edit: &diagnostics::Edit, encoding: Encoding) -> lsp::TextEdit {
     lsp::TextEdit {
         range: range(index, edit.range, encoding),
@@ -212,4 +242,37 @@ pub fn text_edit(index: &LineIndex, edit: &diagnostics::Edit, encoding: Encoding
 pub fn uri_at_line(uri: &lsp::Uri, line: u32) -> Option<lsp::Uri> {
     let base = uri.as_str().split('#').next().unwrap_or_default();
     format!("{base}#L{}", line + 1).parse().ok()
+}
+
+/// An action as an LSP code action: its edits as a workspace edit for `uri`, with the LSP
+/// form of the diagnostics it fixes.
+pub fn code_action(
+    doc: &Document,
+    uri: &lsp::Uri,
+    analysis: &crate::analysis::Analysis,
+    action: &crate::analysis::actions::Action,
+    encoding: Encoding,
+) -> lsp::CodeAction {
+    let index = LineIndex::new(doc.rope());
+    let diagnostics: Vec<lsp::Diagnostic> = action
+        .diagnostics
+        .iter()
+        .map(|&i| diagnostic(doc, uri, &analysis.diagnostics[i], encoding))
+        .collect();
+    let edits = action
+        .edits
+        .iter()
+        .map(|e| text_edit(&index, e, encoding))
+        .collect();
+    lsp::CodeAction {
+        title: action.title.clone(),
+        kind: Some(action_kind(action.kind)),
+        diagnostics: (!diagnostics.is_empty()).then_some(diagnostics),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some(std::collections::HashMap::from([(uri.clone(), edits)])),
+            ..lsp::WorkspaceEdit::default()
+        }),
+        is_preferred: action.preferred.then_some(true),
+        ..lsp::CodeAction::default()
+    }
 }

@@ -213,6 +213,20 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 }),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::REFACTOR_REWRITE,
+                            CodeActionKind::SOURCE,
+                            CodeActionKind::SOURCE_FIX_ALL,
+                            CodeActionKind::new(convert::TOC_KIND),
+                            CodeActionKind::new(convert::START_KIND),
+                        ]),
+                        resolve_provider: Some(false),
+                        ..CodeActionOptions::default()
+                    },
+                )),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -546,5 +560,37 @@ impl LanguageServer for Backend {
                 })
                 .collect(),
         ))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = &params.text_document.uri;
+        let Some(analyzed) = self.current(uri).await else {
+            return Err(Error::invalid_params("the document is not open"));
+        };
+        let encoding = state::lock(&self.state).encoding;
+        let doc = &analyzed.doc;
+        let range = convert::text_range(doc, params.range, encoding);
+        // The editor's copies only say which of our diagnostics it means.
+        let reported: Vec<_> = params
+            .context
+            .diagnostics
+            .iter()
+            .filter_map(|d| match &d.code {
+                Some(NumberOrString::String(code)) => Some((
+                    crate::analysis::diagnostics::Code::parse(code)?,
+                    convert::text_range(doc, d.range, encoding),
+                )),
+                _ => None,
+            })
+            .collect();
+        let only = params.context.only.as_deref();
+        let response =
+            crate::analysis::actions::code_actions(doc, &analyzed.analysis, range, &reported)
+                .iter()
+                .filter(|a| convert::kind_requested(&convert::action_kind(a.kind), only))
+                .map(|a| convert::code_action(doc, uri, &analyzed.analysis, a, encoding))
+                .map(CodeActionOrCommand::CodeAction)
+                .collect();
+        Ok(Some(response))
     }
 }

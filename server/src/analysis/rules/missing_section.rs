@@ -4,13 +4,18 @@
 //! Denial of Service) or only asks for when something holds ("Existing Audits", "Hands-on
 //! review result") are never reported. The diagnostic's range is where the section belongs:
 //! the heading of the present section it should follow, or of its parent when it would be the
-//! parent's first sub-section. Its fix inserts the heading there, at the level the document
-//! uses for that depth.
+//! parent's first sub-section. Its fix inserts the section's skeleton there (see
+//! `skeleton.rs`): the heading at the level the document uses for that depth, a prompt for the
+//! author, the required sub-sections the same way, and the section's entry in the table of
+//! contents when the table lists its siblings. A section whose parent is missing too comes
+//! with the parent's skeleton.
 
+use super::toc_entry::Toc;
+use crate::analysis::actions::{block_insert, normalize};
 use crate::analysis::diagnostics::{Code, Diagnostic, Edit, Fix};
 use crate::analysis::outline::Requirement;
 use crate::analysis::text::TextRange;
-use crate::analysis::Context;
+use crate::analysis::{skeleton, toc, Context};
 
 /// Where a missing section goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +37,17 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
     let previous = ctx
         .present_predecessor(s)
         .and_then(|p| ctx.alignment.heading_of(p).map(|h| (p, h)));
+    // Never after the next section the document has in order (a document whose levels
+    // nest that section inside the previous one's heading, e.g. `### Goals` under a
+    // `## Background`, still gets `s` before it).
+    let before_next = |offset: usize, after: usize| {
+        let next = (s + 1..sections.len())
+            .filter(|t| !ctx.alignment.out_of_order.contains(t))
+            .find_map(|t| ctx.alignment.heading_of(t))
+            .map(|t| ctx.syntax.headings[t].range.start)
+            .filter(|&next| next > after);
+        next.map_or(offset, |next| offset.min(next))
+    };
     match previous {
         Some((p, h)) if ancestors.contains(&p) => {
             // First under its parent: after the parent's own text, before any sub-heading.
@@ -45,22 +61,27 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
             Placement {
                 anchor_heading: Some(h),
                 under_parent: true,
-                offset,
+                offset: before_next(offset, heading.range.start),
             }
         }
-        Some((_, h)) => {
-            // After the previous section and everything under it, but not past the end of
-            // the parent section it belongs in.
-            let mut offset = ctx.syntax.headings[h].section.end;
+        Some((p, h)) => {
+            // After the previous section and everything under it (its sub-sections too,
+            // wherever their levels put them), but not past the end of the parent section it
+            // belongs in.
+            let start = ctx.syntax.headings[h].range.start;
+            let mut offset = extent(ctx, p, h);
             if let Some(parent_heading) =
                 sections[s].parent.and_then(|p| ctx.alignment.heading_of(p))
             {
-                offset = offset.min(ctx.syntax.headings[parent_heading].section.end);
+                let parent_end = ctx.syntax.headings[parent_heading].section.end;
+                if parent_end > start {
+                    offset = offset.min(parent_end);
+                }
             }
             Placement {
                 anchor_heading: Some(h),
                 under_parent: false,
-                offset,
+                offset: before_next(offset, start),
             }
         }
         None => {
@@ -87,14 +108,87 @@ pub fn insertion_point(ctx: &Context, s: usize) -> Placement {
     }
 }
 
+/// Where present section `p` (heading `h`) ends: its heading's section, or further when a
+/// sub-section's heading is at a level that ends it early.
+fn extent(ctx: &Context, p: usize, h: usize) -> usize {
+    let sections = &ctx.outline.sections;
+    let mut end = ctx.syntax.headings[h].section.end;
+    // Sub-sections follow their section in template order.
+    for d in p + 1..sections.len() {
+        if sections[d].depth <= sections[p].depth {
+            break;
+        }
+        if ctx.alignment.out_of_order.contains(&d) {
+            continue;
+        }
+        if let Some(dh) = ctx.alignment.heading_of(d) {
+            end = end.max(ctx.syntax.headings[dh].section.end);
+        }
+    }
+    end
+}
+
+/// What inserting a missing section writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insertion {
+    /// The section whose skeleton is written: the missing one, or its outermost missing
+    /// ancestor.
+    pub top: usize,
+    /// Where (see [`insertion_point`]).
+    pub offset: usize,
+    /// The skeleton: `\n` line breaks, no final one.
+    pub block: String,
+    /// Its entry in the table of contents (empty when the table does not list its family).
+    pub toc_entry: Vec<Edit>,
+}
+
+/// What inserting section `s` writes, given the document's table of contents.
+pub fn insertion(ctx: &Context, s: usize, toc: Option<&Toc>) -> Insertion {
+    let sections = &ctx.outline.sections;
+    let mut top = s;
+    while let Some(p) = sections[top]
+        .parent
+        .filter(|&p| ctx.alignment.section_match[p].is_none())
+    {
+        top = p;
+    }
+    let offset = insertion_point(ctx, top).offset;
+    let written = skeleton::sections(ctx.outline, top, Some(s));
+    let toc_list = sections[top].is_toc.then(|| toc::new_list(ctx));
+    let block = skeleton::render(
+        ctx.outline,
+        &written,
+        |d| ctx.expected_level(d),
+        toc_list.as_deref(),
+    );
+    let level = ctx.expected_level(top);
+    let parent = ctx
+        .syntax
+        .headings
+        .iter()
+        .rposition(|h| h.range.start < offset && h.level < level);
+    let title = &sections[top].title;
+    let toc_entry = toc
+        .filter(|_| !sections[top].is_toc)
+        .and_then(|t| toc::entry_edits(ctx, t, parent, offset, title, &toc::new_anchor(ctx, title)))
+        .unwrap_or_default();
+    Insertion {
+        top,
+        offset,
+        block,
+        toc_entry,
+    }
+}
+
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let toc = super::table_of_contents(ctx);
     for (s, section) in ctx.outline.sections.iter().enumerate() {
         if ctx.alignment.section_match[s].is_some() || section.requirement != Requirement::Required
         {
             continue;
         }
         // A table of contents without its own heading is still a table of contents.
-        if section.is_toc && super::table_of_contents(ctx).is_some() {
+        if section.is_toc && toc.is_some() {
             continue;
         }
         let place = insertion_point(ctx, s);
@@ -115,38 +209,30 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 format!("The template's section '{}' is missing.", section.title),
             ),
         };
-        let level = ctx.expected_level(s) as usize;
-        let new_text = format!("{} {}\n\n", "#".repeat(level), section.title);
-        let new_text = with_blank_line_before(ctx, place.offset, new_text);
+        let insertion = insertion(ctx, s, toc.as_ref());
+        let title = if insertion.top == s {
+            format!("Insert section '{}'", section.title)
+        } else {
+            format!(
+                "Insert section '{}' with '{}'",
+                ctx.outline.sections[insertion.top].title, section.title
+            )
+        };
+        let mut edits = insertion.toc_entry;
+        edits.push(Edit {
+            range: TextRange::empty(insertion.offset),
+            new_text: block_insert(ctx.doc, insertion.offset, &insertion.block),
+        });
+        let edits = normalize(edits.clone()).unwrap_or(edits);
         out.push(
             Diagnostic::new(Code::MissingSection, range, message)
                 .section(&section.title)
                 .fix(Fix {
-                    title: format!("Insert section '{}'", section.title),
-                    edits: vec![Edit {
-                        range: TextRange::empty(place.offset),
-                        new_text,
-                    }],
+                    title,
+                    edits,
                     safe: true,
                 }),
         );
-    }
-}
-
-/// Inserted text starts on a line of its own, after a blank line.
-fn with_blank_line_before(ctx: &Context, offset: usize, text: String) -> String {
-    let before = ctx
-        .doc
-        .slice(TextRange::new(offset.saturating_sub(4), offset));
-    let blank = ["\n\n", "\r\n\r\n", "\r\r"]
-        .iter()
-        .any(|e| before.ends_with(e));
-    if offset == 0 || blank {
-        text
-    } else if before.ends_with(['\n', '\r']) {
-        format!("\n{text}")
-    } else {
-        format!("\n\n{text}")
     }
 }
 
@@ -222,5 +308,114 @@ mod tests {
             200:1..200:19 The template's section 'Roadmap' is missing; it belongs after 'Hands-on review'.
         "#]]
         .assert_eq(&diagnostics(&text, Code::MissingSection));
+    }
+
+    /// The document after the fix of the missing-section diagnostic for `section`.
+    fn fixed(text: &str, section: &str) -> String {
+        let (_, analysis) = crate::analysis::fixture::analysis(text, "x-joint-review.md");
+        let d = analysis
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::MissingSection && d.section.as_deref() == Some(section))
+            .expect("the diagnostic");
+        let fix = d.fix.as_ref().expect("a fix");
+        format!(
+            "{}\n---\n{}",
+            fix.title,
+            crate::analysis::actions::apply(text, &fix.edits)
+        )
+    }
+
+    #[test]
+    fn fix_inserts_the_skeleton_and_the_toc_entry() {
+        let text = "# Joint-review of X\n\n## Table of Contents\n\n* [Metadata](#metadata)\n* [Roadmap](#roadmap)\n\n## Metadata\n\nm\n## Roadmap\n\nr";
+        expect![[r#"
+            Insert section 'Overview' with 'Background'
+            ---
+            # Joint-review of X
+
+            ## Table of Contents
+
+            * [Metadata](#metadata)
+            * [Overview](#overview)
+            * [Roadmap](#roadmap)
+
+            ## Metadata
+
+            m
+
+            ## Overview
+
+            To be written.
+
+            ### Background
+
+            To be written.
+
+            ### Goal
+
+            To be written.
+
+            ### Non-goals
+
+            To be written.
+
+            ## Roadmap
+
+            r"#]]
+        .assert_eq(&fixed(text, "Background"));
+        // At the end of a document without a final line break.
+        expect![[r#"
+            Insert section 'Appendix'
+            ---
+            # Joint-review of X
+
+            ## Table of Contents
+
+            * [Metadata](#metadata)
+            * [Roadmap](#roadmap)
+            * [Appendix](#appendix)
+
+            ## Metadata
+
+            m
+            ## Roadmap
+
+            r
+
+            ## Appendix
+
+            To be written.
+        "#]]
+        .assert_eq(&fixed(text, "Appendix"));
+    }
+
+    #[test]
+    fn fix_of_a_missing_toc_writes_the_list() {
+        let text = "# Joint-review of X\n\n## Metadata\n\nm\n\n### Security links\n\nl\n\n## Overview\n\no\n";
+        expect![[r#"
+            Insert section 'Table of Contents'
+            ---
+            # Joint-review of X
+
+            ## Table of Contents
+
+            * [Metadata](#metadata)
+              * [Security links](#security-links)
+            * [Overview](#overview)
+
+            ## Metadata
+
+            m
+
+            ### Security links
+
+            l
+
+            ## Overview
+
+            o
+        "#]]
+        .assert_eq(&fixed(text, "Table of Contents"));
     }
 }

@@ -10,8 +10,8 @@ mod template_text;
 mod toc_entry;
 pub mod toc_link;
 
-pub use missing_section::{insertion_point, Placement};
-pub use toc_entry::table_of_contents;
+pub use missing_section::{insertion, insertion_point, Insertion, Placement};
+pub use toc_entry::{table_of_contents, Toc};
 
 use super::diagnostics::Diagnostic;
 use super::markdown::InlineCache;

@@ -3,9 +3,12 @@
 //! The order is judged on the whole document at once (see `alignment.rs`): the longest run of
 //! sections in template order stays put and each section outside it is reported once, so
 //! moving one section gives one diagnostic, not one for everything after it. A sub-section
-//! that moved with its parent is not reported again.
+//! that moved with its parent is not reported again. The fix moves the section, everything
+//! under its heading included, to where a missing section would be inserted.
 
-use crate::analysis::diagnostics::{Code, Diagnostic};
+use crate::analysis::actions::{block_insert, normalize};
+use crate::analysis::diagnostics::{Code, Diagnostic, Edit, Fix};
+use crate::analysis::text::TextRange;
 use crate::analysis::Context;
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -39,8 +42,38 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 format!("'{}' is here", sections[before.unwrap()].title),
             );
         }
+        if let Some(fix) = move_fix(ctx, s, h, &place) {
+            d = d.fix(fix);
+        }
         out.push(d);
     }
+}
+
+/// Moves heading `h`'s whole section to where section `s` belongs; `None` when that place is
+/// inside the section itself (its content would have to move around it).
+fn move_fix(ctx: &Context, s: usize, h: usize, place: &str) -> Option<Fix> {
+    let section = ctx.syntax.headings[h].section;
+    let to = super::insertion_point(ctx, s).offset;
+    if section.start <= to && to <= section.end {
+        return None;
+    }
+    let text = ctx.doc.slice(section);
+    let block = text.trim_end().replace("\r\n", "\n").replace('\r', "\n");
+    let edits = normalize(vec![
+        Edit {
+            range: TextRange::empty(to),
+            new_text: block_insert(ctx.doc, to, &block),
+        },
+        Edit {
+            range: section,
+            new_text: String::new(),
+        },
+    ])?;
+    Some(Fix {
+        title: format!("Move '{}' {place}", ctx.heading_text(h)),
+        edits,
+        safe: false,
+    })
 }
 
 #[cfg(test)]

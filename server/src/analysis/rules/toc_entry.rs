@@ -6,10 +6,11 @@
 //! of its siblings: the table's authors chose which families to list, and a family it lists
 //! should be complete. So the template's table, which lists no sub-section of Security
 //! Analysis, is not asked to; but it lists the top-level sections and misses Threat Model.
+//! The fix adds the entry after the listed sibling before it, in that sibling's list style.
 
-use crate::analysis::diagnostics::{Code, Diagnostic};
+use crate::analysis::diagnostics::{Code, Diagnostic, Fix};
 use crate::analysis::text::TextRange;
-use crate::analysis::Context;
+use crate::analysis::{toc, Context};
 
 /// The table of contents: its range and the indices (into `ctx.links`) of its links.
 pub struct Toc {
@@ -111,6 +112,13 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         .related(toc.range, "the table of contents");
         if let Some(s) = ctx.alignment.heading_section[h] {
             d = d.section(&ctx.outline.sections[s].title);
+        }
+        if let Some(edits) = toc::heading_entry_edits(ctx, &toc, h) {
+            d = d.fix(Fix {
+                title: format!("Add '{}' to the table of contents", heading.text),
+                edits,
+                safe: true,
+            });
         }
         out.push(d);
     }
