@@ -8,11 +8,26 @@ local repo, mode = arg[1], arg[2] or 'enable'
 assert(repo, 'usage: e2e.lua REPO [enable|start]')
 local TIMEOUT = 10000
 local results = {}
+-- Checks of features not merged yet (JOINT_REVIEW_E2E_PENDING="completion code-action"): their
+-- failure is reported, not counted; their success fails the run, so the list cannot go stale.
+local pending = {}
+for id in (os.getenv('JOINT_REVIEW_E2E_PENDING') or ''):gmatch('[%w-]+') do
+  pending[id] = true
+end
 
-local function check(name, fn)
+local function check(name, fn, id)
   local ok, err = pcall(fn)
-  table.insert(results, { name = name, ok = ok, err = err })
-  io.stdout:write(('%s nvim[%s] %s%s\n'):format(ok and 'PASS' or 'FAIL', mode, name, ok and '' or (': ' .. tostring(err))))
+  local tag = ok and 'PASS' or 'FAIL'
+  if id and pending[id] then
+    if ok then
+      ok, err = false, ('passes now: take %q out of JOINT_REVIEW_E2E_PENDING'):format(id)
+      tag = 'FAIL'
+    else
+      ok, tag = true, 'PENDING'
+    end
+  end
+  table.insert(results, { name = name, ok = ok, err = err, pending = tag == 'PENDING' })
+  io.stdout:write(('%s nvim[%s] %s%s\n'):format(tag, mode, name, err and (': ' .. tostring(err)) or ''))
 end
 
 local function fail(fmt, ...)
@@ -156,7 +171,7 @@ check('completion: "## " offers the missing section first', function()
   if not ok then
     error(err, 0)
   end
-end)
+end, 'completion')
 
 check("code action: quick fix \"Insert section 'Threat Model'\" applies", function()
   local c = client()
@@ -191,16 +206,18 @@ check("code action: quick fix \"Insert section 'Threat Model'\" applies", functi
       tostring(vim.fn.search('^## Threat Model$', 'nw') > 0), tostring(missing('Threat Model') ~= nil),
       table.concat(offered, ' | '))
   end
-end)
+end, 'code-action')
 
 ::done::
-local failed = 0
+local failed, skipped = 0, 0
 for _, r in ipairs(results) do
   if not r.ok then
     failed = failed + 1
+  elseif r.pending then
+    skipped = skipped + 1
   end
 end
-io.stdout:write(('nvim[%s]: %d passed, %d failed\n'):format(mode, #results - failed, failed))
+io.stdout:write(('nvim[%s]: %d passed, %d failed, %d skipped\n'):format(mode, #results - failed - skipped, failed, skipped))
 for _, c in ipairs(vim.lsp.get_clients()) do
   c:stop()
 end
