@@ -11,15 +11,18 @@ function isCodeAction(a: Action): a is vscode.CodeAction {
   return typeof (a as vscode.Command).command !== 'string';
 }
 
-/** The code actions from every provider for the whole document, edits resolved. */
-async function actionsFor(document: vscode.TextDocument): Promise<vscode.CodeAction[]> {
-  const whole = new vscode.Range(0, 0, document.lineCount, 0);
+/** The code actions of every provider for `range` (of `kind`, if given), edits resolved. */
+async function actionsAt(
+  document: vscode.TextDocument,
+  range: vscode.Range,
+  kind?: vscode.CodeActionKind,
+): Promise<vscode.CodeAction[]> {
   const actions =
     (await vscode.commands.executeCommand<Action[]>(
       'vscode.executeCodeActionProvider',
       document.uri,
-      whole,
-      undefined,
+      range,
+      kind?.value,
       1000,
     )) ?? [];
   return actions.filter(isCodeAction);
@@ -30,10 +33,11 @@ function codeOf(d: vscode.Diagnostic): string | undefined {
   return code === undefined ? undefined : String(code);
 }
 
-function isOurs(action: vscode.CodeAction, codes: string[]): boolean {
-  return (action.diagnostics ?? []).some(
-    (d) => d.source === 'joint-review-lsp' && codes.includes(codeOf(d) ?? ''),
-  );
+/** Our diagnostics on the document with one of `codes`. */
+function ours(document: vscode.TextDocument, codes: string[]): vscode.Diagnostic[] {
+  return vscode.languages
+    .getDiagnostics(document.uri)
+    .filter((d) => d.source === 'joint-review-lsp' && codes.includes(codeOf(d) ?? ''));
 }
 
 /** Applies one action: its edit, then its command. */
@@ -70,21 +74,38 @@ function merged(actions: vscode.CodeAction[]): vscode.WorkspaceEdit {
 
 /**
  * Applies the server's own action for the whole job when it offers one (`whole` matches its
- * title), else merges the single quick fixes for the diagnostics with `codes`.
+ * title); else, for each of our diagnostics with `codes`, asks for the quick fixes at its range
+ * (VS Code's API does not say which diagnostic an action fixes), takes the one `pick` chooses,
+ * and applies them all as one edit.
  */
-async function run(whole: RegExp, codes: string[], what: string): Promise<void> {
+async function run(
+  whole: RegExp,
+  codes: string[],
+  pick: (fixes: vscode.CodeAction[], d: vscode.Diagnostic) => vscode.CodeAction | undefined,
+  what: string,
+): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.document.languageId !== 'markdown') {
     void vscode.window.showInformationMessage(`Joint Review: open a Markdown document to ${what}.`);
     return;
   }
-  const actions = await actionsFor(editor.document);
-  const single = actions.find((a) => whole.test(a.title));
+  const document = editor.document;
+  const everything = new vscode.Range(0, 0, document.lineCount, 0);
+  const single = (await actionsAt(document, everything)).find((a) => whole.test(a.title));
   if (single) {
     await apply(single);
     return;
   }
-  const fixes = actions.filter((a) => isOurs(a, codes) && a.edit);
+  const fixes: vscode.CodeAction[] = [];
+  for (const d of ours(document, codes)) {
+    const offered = (await actionsAt(document, d.range, vscode.CodeActionKind.QuickFix)).filter(
+      (a) => a.edit,
+    );
+    const chosen = pick(offered, d);
+    if (chosen) {
+      fixes.push(chosen);
+    }
+  }
   if (fixes.length === 0) {
     void vscode.window.showInformationMessage(`Joint Review: nothing to ${what} in this document.`);
     return;
@@ -94,10 +115,30 @@ async function run(whole: RegExp, codes: string[], what: string): Promise<void> 
   }
 }
 
+/** The section a missing-section message names ("The template's section 'Threat Model' is ..."). */
+function sectionIn(message: string): string | undefined {
+  return /\bsection '([^']+)'/.exec(message)?.[1];
+}
+
 export function insertMissingSections(): Promise<void> {
-  return run(/\bmissing sections\b/i, ['missing-section'], 'insert the missing sections');
+  return run(
+    /\bmissing sections\b/i,
+    ['missing-section'],
+    (fixes, d) => fixes.find((a) => a.title === `Insert section '${sectionIn(d.message)}'`),
+    'insert the missing sections',
+  );
 }
 
 export function updateTableOfContents(): Promise<void> {
-  return run(/\btable of contents\b/i, ['toc-link', 'toc-entry'], 'update the table of contents');
+  return run(
+    /\btable of contents\b/i,
+    ['toc-link', 'toc-entry'],
+    // The fix of a link or entry: the preferred one, else the only one that is not about a
+    // missing section.
+    (fixes) => {
+      const candidates = fixes.filter((a) => !a.title.startsWith('Insert section'));
+      return candidates.find((a) => a.isPreferred) ?? (candidates.length === 1 ? candidates[0] : undefined);
+    },
+    'update the table of contents',
+  );
 }

@@ -103,10 +103,8 @@ async function main() {
   const file = path.join(workspace, 'lanternfish-joint-review.md');
   fs.copyFileSync(fixture, file);
   // A quiet workbench: no welcome page, tips, trust prompt or update checks.
-  fs.writeFileSync(
-    path.join(userData, 'User', 'settings.json'),
-    JSON.stringify(
-      {
+  const settingsFile = path.join(userData, 'User', 'settings.json');
+  const settings = {
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
         'workbench.enableExperiments': false,
@@ -123,11 +121,8 @@ async function main() {
         ...(process.env.JOINT_REVIEW_E2E_SERVER
           ? { 'jointReview.server.path': process.env.JOINT_REVIEW_E2E_SERVER }
           : {}),
-      },
-      null,
-      2,
-    ),
-  );
+  };
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   const common = [
     '--user-data-dir', userData,
     '--extensions-dir', extensions,
@@ -174,7 +169,7 @@ async function main() {
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor();
-    await steps(page, file);
+    await steps(page, file, (extra) => setUserSettings(page, { ...settings, ...extra }));
   } finally {
     if (browser) {
       await browser.close();
@@ -219,7 +214,31 @@ async function problemsText(page) {
   return (await page.locator('.markers-panel').innerText().catch(() => '')) || '';
 }
 
-async function steps(page, file) {
+/** Runs a command from the Command Palette (F1) by its title. */
+async function command(page, title) {
+  await press(page, 'F1');
+  await page.locator('.quick-input-widget input').waitFor();
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await press(page, 'Enter');
+}
+
+/**
+ * Replaces the user settings as a user would: in the Settings (JSON) editor, saved. (A write to
+ * the file from outside is not noticed by code-server here.)
+ */
+async function setUserSettings(page, values) {
+  await command(page, 'Preferences: Open User Settings (JSON)');
+  await page.locator('.monaco-editor .view-lines', { hasText: 'workbench.startupEditor' }).waitFor();
+  await press(page, 'Control+A', 'Delete');
+  // insertText, not type: typed brackets and quotes would be auto-closed.
+  await page.keyboard.insertText(JSON.stringify(values));
+  await press(page, 'Control+S');
+  await page.waitForTimeout(300);
+  await press(page, 'Control+W');
+}
+
+async function steps(page, file, writeSettings) {
   const fixtureText = fs.readFileSync(file, 'utf8');
   await check('open the document', async () => {
     await press(page, 'Control+P');
@@ -270,6 +289,19 @@ async function steps(page, file) {
     await press(page, 'Escape');
   });
 
+  await check('a setting change applies without a restart', async () => {
+    // jointReview.severity turns the rule off: the problem goes; back to the default: it returns.
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: MISSING }).first();
+    await writeSettings({ 'jointReview.severity': { 'missing-section': 'off' } });
+    await row.waitFor({ state: 'detached', timeout: 10000 }).catch(() => {
+      throw new Error('the problem stayed after "missing-section": "off"');
+    });
+    await writeSettings({});
+    await row.waitFor({ timeout: 10000 }).catch(() => {
+      throw new Error('the problem did not come back after the setting was removed');
+    });
+  });
+
   await check('typing "## " offers the missing section first', async () => {
     // A new line before "## Secure Development Practices", as a user would type it.
     const line = lineOf(file, /^## Secure Development Practices/);
@@ -307,10 +339,13 @@ async function steps(page, file) {
     await goToLine(page, lineOf(file, /^## Security Analysis/));
     await press(page, 'Control+.');
     const menu = page.locator('.action-widget');
-    await menu.waitFor({ timeout: 10000 }).catch(async () => {
-      const said = await page.locator('.monaco-editor-overlaymessage').allInnerTexts();
-      throw new Error(`no code action menu opened on the diagnostic (Ctrl+.); the editor said: ${JSON.stringify(said)}`);
-    });
+    // Either the menu opens or the editor says why not ("No code actions available").
+    const said = page.locator('.monaco-editor-overlaymessage');
+    await menu.or(said).first().waitFor({ timeout: 10000 }).catch(() => {});
+    if (!(await menu.isVisible())) {
+      const why = await said.allInnerTexts();
+      throw new Error(`no code action menu opened on the diagnostic (Ctrl+.); the editor said: ${JSON.stringify(why)}`);
+    }
     const item = menu.locator('.monaco-list-row', { hasText: title });
     if ((await item.count()) === 0) {
       await page.waitForTimeout(1000);
@@ -352,6 +387,55 @@ async function steps(page, file) {
     }
     await page.screenshot({ path: path.join(shots, 'fixed.png') });
   }, 'code-action');
+
+  await check('command "Insert All Missing Sections" inserts the cut section', async () => {
+    // The document as it was: the section cut out again, on disk and in the editor.
+    fs.writeFileSync(file, fixtureText);
+    await command(page, 'File: Revert File');
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: MISSING }).first();
+    await row.waitFor({ timeout: 10000 }).catch(() => {
+      throw new Error('the missing-section problem did not come back after the revert');
+    });
+    await command(page, 'Joint Review: Insert All Missing Sections');
+    // Either the problem goes or the extension says why not.
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Joint Review' });
+    await Promise.race([
+      row.waitFor({ state: 'detached', timeout: 10000 }),
+      toast.first().waitFor({ timeout: 10000 }),
+    ]).catch(() => {});
+    if (await row.isVisible()) {
+      const said = await toast.allInnerTexts();
+      throw new Error(`the problem is still listed; notifications: ${JSON.stringify(said)}`);
+    }
+    await press(page, 'Control+S');
+    const deadline = Date.now() + 10000;
+    let text = fixtureText;
+    while (Date.now() < deadline && text === fixtureText) {
+      await page.waitForTimeout(200);
+      text = fs.readFileSync(file, 'utf8');
+    }
+    if (!/^## Threat Model$/m.test(text)) {
+      throw new Error('the saved document has no "## Threat Model" heading');
+    }
+  }, 'code-action');
+
+  await check('command "New Joint Review from Template" opens a checked document', async () => {
+    await command(page, 'Joint Review: New Joint Review from Template');
+    await page.locator('.quick-input-widget input').waitFor();
+    await page.waitForTimeout(300);
+    await page.keyboard.type('Moonbeam');
+    await press(page, 'Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'Joint-review of Moonbeam' }).waitFor();
+    // The server checks the untitled document too: the template's guidance is still in it.
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: 'template-text' })
+      .first()
+      .waitFor({ timeout: 10000 })
+      .catch(async () => {
+        throw new Error(`no template-text problem for the new document: ${JSON.stringify(await problemsText(page))}`);
+      });
+    await page.screenshot({ path: path.join(shots, 'new-from-template.png') });
+  });
 }
 
 main()
