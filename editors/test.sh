@@ -115,9 +115,10 @@ run() {
   local name="$1"
   shift
   say "test: $name"
-  local start=$SECONDS
+  local start
+  start=$(date +%s%N)
   if "$@"; then :; else failures+=("$name"); fi
-  timings+=("$name $((SECONDS - start)) s")
+  timings+=("$name $((($(date +%s%N) - start) / 1000000)) ms")
 }
 
 test_nvim() {

@@ -60,9 +60,9 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     },
   };
   const clientOptions: LanguageClientOptions = {
-    // Every scheme a Markdown document can have on disk or in a virtual workspace; not `git:`
-    // and the like, whose copies would double the problems.
-    documentSelector: ['file', 'untitled', 'vscode-vfs', 'vscode-remote'].map((scheme) => ({
+    // Documents on disk, new ones, and those of a virtual workspace; not `git:` and the like,
+    // whose copies of a file would double its problems.
+    documentSelector: ['file', 'untitled', 'vscode-vfs'].map((scheme) => ({
       language: 'markdown',
       scheme,
     })),
