@@ -15,8 +15,12 @@ const { fromTemplate } = require('../../out/templates');
 const repo = path.join(__dirname, '..', '..', '..', '..');
 const server = process.env.JOINT_REVIEW_LSP || path.join(repo, 'target', 'release', 'joint-review-lsp');
 
+const scratchDirs = [];
+test.after(() => scratchDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function scratch() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jr-unit-'));
+  scratchDirs.push(dir);
   const exe = (p) => {
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.writeFileSync(p, '#!/bin/sh\n');
