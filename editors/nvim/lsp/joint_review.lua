@@ -1,5 +1,7 @@
 -- joint-review-lsp for Neovim 0.11+: add this folder's parent (editors/nvim) to 'runtimepath',
 -- or copy this file to your config's lsp/ folder, then call vim.lsp.enable('joint_review').
+-- editors/README.md has the set-up for Neovim 0.8-0.10 and nvim-lspconfig;
+-- editors/nvim/test/e2e.lua tests it in a real Neovim.
 ---@type vim.lsp.Config
 return {
   cmd = { 'joint-review-lsp' },
