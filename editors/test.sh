@@ -39,10 +39,9 @@ apt_install() {
 # --- installs -------------------------------------------------------------------------------
 
 install_server() {
-  if [ ! -x "$repo/target/release/joint-review-lsp" ]; then
-    say "cargo build --release"
-    (cd "$repo" && cargo build --release --locked -q -p joint-review-lsp)
-  fi
+  # Always: a no-op when up to date, and a stale binary would test old code.
+  say "cargo build --release"
+  (cd "$repo" && cargo build --release --locked -q -p joint-review-lsp)
 }
 
 install_nvim() {
