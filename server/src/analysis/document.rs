@@ -178,7 +178,41 @@ impl Document {
     /// The largest char boundary at or before `offset` (clamped to the document).
     pub fn floor_char_boundary(&self, offset: usize) -> usize {
         let offset = offset.min(self.rope.len_bytes());
-        self.rope.char_to_byte(self.rope.byte_to_char(offset))
+        // Ropey splits chunks at char boundaries, so the chunk alone decides.
+        let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(offset);
+        let mut i = offset - chunk_start;
+        while !chunk.is_char_boundary(i) {
+            i -= 1;
+        }
+        chunk_start + i
+    }
+
+    /// True when the text of `range` (clamped as in [`slice`](Self::slice)) holds `byte`,
+    /// found without copying the text.
+    pub fn contains_byte(&self, range: TextRange, byte: u8) -> bool {
+        let start = self.floor_char_boundary(range.start);
+        let end = self.floor_char_boundary(range.end).max(start);
+        self.rope
+            .byte_slice(start..end)
+            .chunks()
+            .any(|chunk| chunk.as_bytes().contains(&byte))
+    }
+
+    /// The length of `range` without its trailing white space (as `str::trim_end` counts it),
+    /// found without copying the text.
+    pub fn trim_end_len(&self, range: TextRange) -> usize {
+        let start = self.floor_char_boundary(range.start);
+        let end = self.floor_char_boundary(range.end).max(start);
+        let slice = self.rope.byte_slice(start..end);
+        let mut chars = slice.chars_at(slice.len_chars());
+        let mut len = end - start;
+        while let Some(c) = chars.prev() {
+            if !c.is_whitespace() {
+                break;
+            }
+            len -= c.len_utf8();
+        }
+        len
     }
 
     /// Replaces `range` (clamped to the document and to char boundaries) with `new_text`, and
@@ -283,6 +317,42 @@ pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
             }
             if !cursor.goto_parent() {
                 return out;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rope-walking helpers agree with the same questions asked of a `String`.
+    #[test]
+    fn text_helpers_match_str() {
+        let text = "a é😀\u{a0} \r\n中 #x\u{2003}\n\n";
+        let doc = Document::new(text);
+        for start in 0..=text.len() + 2 {
+            let floor = |o: usize| {
+                let mut o = o.min(text.len());
+                while !text.is_char_boundary(o) {
+                    o -= 1;
+                }
+                o
+            };
+            assert_eq!(doc.floor_char_boundary(start), floor(start), "{start}");
+            for end in start..=text.len() + 2 {
+                let range = TextRange::new(start, end);
+                let s = doc.slice(range);
+                assert_eq!(
+                    doc.trim_end_len(range),
+                    s.trim_end().len(),
+                    "{start}..{end}"
+                );
+                assert_eq!(
+                    doc.contains_byte(range, b'#'),
+                    s.contains('#'),
+                    "{start}..{end}"
+                );
             }
         }
     }

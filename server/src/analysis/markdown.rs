@@ -5,6 +5,7 @@
 //! only for the blocks that need it, through an [`InlineCache`] keyed by the block's text, so a
 //! keystroke re-parses only the inline content it changed.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -99,9 +100,10 @@ impl Syntax {
             len: doc.len(),
             ..Syntax::default()
         };
-        let mut stack = vec![doc.tree().root_node()];
-        // Depth-first, in document order.
-        while let Some(node) = stack.pop() {
+        // Depth-first, in document order; with each node, whether its parent is a list item
+        // (asking tree-sitter for a node's parent walks down from the root).
+        let mut stack = vec![(doc.tree().root_node(), false)];
+        while let Some((node, in_list_item)) = stack.pop() {
             match node.kind() {
                 "atx_heading" | "setext_heading" => {
                     if let Some(h) = read_heading(doc, node, cache) {
@@ -122,7 +124,7 @@ impl Syntax {
                     continue;
                 }
                 // Nested lists are read with their top-level list.
-                "list" if node.parent().is_none_or(|p| p.kind() != "list_item") => {
+                "list" if !in_list_item => {
                     let mut items = Vec::new();
                     read_list(doc, node, 0, &mut items);
                     syntax.lists.push((range(node), items));
@@ -150,9 +152,11 @@ impl Syntax {
                 }
                 _ => {}
             }
+            let is_list_item = node.kind() == "list_item";
             let mut cursor = node.walk();
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
+            let first = stack.len();
+            stack.extend(node.children(&mut cursor).map(|c| (c, is_list_item)));
+            stack[first..].reverse();
         }
         syntax.blocks.sort_by_key(|b| b.range.start);
         syntax.inlines.sort();
@@ -183,6 +187,10 @@ impl Syntax {
     pub fn anchor_links(&self, doc: &Document, cache: &mut InlineCache) -> Vec<AnchorLink> {
         let mut links = Vec::new();
         for &inline in &self.inlines {
+            // An anchor link's destination starts with a `#` written in the text.
+            if !doc.contains_byte(inline, b'#') {
+                continue;
+            }
             let facts = cache.facts(&doc.slice(inline));
             for link in &facts.links {
                 if let Some(anchor) = link.destination.strip_prefix('#') {
@@ -206,7 +214,11 @@ impl Syntax {
 
     /// The heading whose line holds `offset`.
     pub fn heading_at(&self, offset: usize) -> Option<usize> {
-        self.headings.iter().position(|h| h.range.touches(offset))
+        // Headings are in document order and do not overlap: the only candidate is the last
+        // one starting at or before `offset`.
+        let after = self.headings.partition_point(|h| h.range.start <= offset);
+        let h = after.checked_sub(1)?;
+        self.headings[h].range.touches(offset).then_some(h)
     }
 }
 
@@ -372,9 +384,8 @@ fn read_list(doc: &Document, list: Node, depth: usize, out: &mut Vec<ListItem>) 
             }
         }
         let r = range(item);
-        let raw = doc.slice(r);
         out.push(ListItem {
-            range: TextRange::new(r.start, r.start + raw.trim_end().len()),
+            range: TextRange::new(r.start, r.start + doc.trim_end_len(r)),
             depth,
             marker,
         });
@@ -437,7 +448,12 @@ pub struct InlineFacts {
 pub struct InlineCache {
     parser: Parser,
     entries: HashMap<Box<str>, (Arc<InlineFacts>, bool)>,
+    /// What rules derived from an inline text (see [`InlineCache::derived`]), by the type
+    /// derived and the outline, then by text; swept like `entries`.
+    derived: HashMap<(TypeId, &'static str), DerivedEntries>,
 }
+
+type DerivedEntries = HashMap<Box<str>, (Arc<dyn Any + Send + Sync>, bool)>;
 
 impl Default for InlineCache {
     fn default() -> Self {
@@ -454,6 +470,7 @@ impl InlineCache {
         Self {
             parser,
             entries: HashMap::new(),
+            derived: HashMap::new(),
         }
     }
 
@@ -470,6 +487,34 @@ impl InlineCache {
     /// Drops entries not asked for since the last sweep.
     pub fn sweep(&mut self) {
         self.entries.retain(|_, (_, used)| std::mem::take(used));
+        for entries in self.derived.values_mut() {
+            entries.retain(|_, (_, used)| std::mem::take(used));
+        }
+        self.derived.retain(|_, entries| !entries.is_empty());
+    }
+
+    /// `derive(text)`, remembered between analyses while the text is used: for rule work that
+    /// depends only on an inline text and the outline (named by `outline`), so a keystroke
+    /// redoes it only for the text it changed.
+    pub fn derived<T: Any + Send + Sync>(
+        &mut self,
+        outline: &'static str,
+        text: &str,
+        derive: impl FnOnce(&str) -> T,
+    ) -> Arc<T> {
+        let entries = self
+            .derived
+            .entry((TypeId::of::<T>(), outline))
+            .or_default();
+        if let Some((value, used)) = entries.get_mut(text) {
+            if let Ok(value) = value.clone().downcast::<T>() {
+                *used = true;
+                return value;
+            }
+        }
+        let value = Arc::new(derive(text));
+        entries.insert(text.into(), (value.clone(), true));
+        value
     }
 
     fn parse(&mut self, text: &str) -> InlineFacts {

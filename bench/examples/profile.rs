@@ -1,0 +1,50 @@
+//! A loop to run under a profiler: opens one benchmark document, then types N characters,
+//! analysing after each, as the server does per version.
+//!
+//! `cargo build --release -p joint-review-bench --example profile`, then e.g.
+//! `valgrind --tool=callgrind target/release/examples/profile "10k lines" 20` or
+//! `perf record -g target/release/examples/profile "100k lines" 50`.
+
+use std::time::Instant;
+
+use joint_review_bench::docs;
+use joint_review_lsp::analysis::analyze;
+use joint_review_lsp::analysis::config::Config;
+use joint_review_lsp::analysis::document::Document;
+use joint_review_lsp::analysis::markdown::InlineCache;
+use joint_review_lsp::analysis::text::TextRange;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let label = args
+        .next()
+        .unwrap_or_else(|| docs::SEED.trim_end_matches(".md").into());
+    let keystrokes: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
+    let bd = docs::all()
+        .into_iter()
+        .find(|d| d.label == label)
+        .unwrap_or_else(|| panic!("no document labelled {label:?}"));
+    let config = Config::default();
+    let name = Some(bd.file_name.as_str());
+
+    let start = Instant::now();
+    let mut doc = Document::new(&bd.text);
+    let parsed = start.elapsed();
+    let mut cache = InlineCache::new();
+    let analysis = analyze(&doc, name, &config, &mut cache);
+    eprintln!(
+        "{label}: parse {parsed:?}, cold total {:?}, {} diagnostics",
+        start.elapsed(),
+        analysis.diagnostics.len()
+    );
+    let end = bd.line_end_offset(bd.typing_line);
+    let start = Instant::now();
+    for at in end..end + keystrokes {
+        doc.apply_change(TextRange::empty(at), "x");
+        std::hint::black_box(analyze(&doc, name, &config, &mut cache));
+    }
+    eprintln!(
+        "{keystrokes} keystrokes: {:?} each",
+        start.elapsed() / keystrokes.max(1) as u32
+    );
+}
