@@ -3,8 +3,9 @@
 //!
 //! Ordering (design notes, section 2): a change is applied to the document synchronously, under
 //! a plain mutex, before the handler's first `.await`, so changes apply in the order received.
-//! Analysis then runs on a blocking thread; its diagnostics are published with their version,
-//! and dropped if a newer version arrived meanwhile. There is no debounce delay.
+//! Analysis then runs on a blocking thread, from a task of its own so the handler returns and
+//! the next change is read at once; its diagnostics are published with their version, and
+//! dropped if a newer version arrived meanwhile. There is no debounce delay.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,12 +21,14 @@ use crate::analysis::hover;
 use crate::analysis::outline::Requirement;
 use crate::analysis::text::LineIndex;
 
+/// Cheap to clone (handles only): an analysis task carries its own copy.
+#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
-    publishing: tokio::sync::Mutex<()>,
+    publishing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Backend {
@@ -34,7 +37,7 @@ impl Backend {
             client,
             state: Arc::default(),
             shutdown: Arc::default(),
-            publishing: tokio::sync::Mutex::new(()),
+            publishing: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -63,8 +66,10 @@ impl Backend {
         let state = self.state.clone();
         let uri = job.uri.clone();
         let analyzed = tokio::task::spawn_blocking(move || {
-            // A burst of changes queues several jobs: skip the ones already superseded.
-            Self::is_current(&state, &job.uri, job.version).then(|| job.run())
+            // A burst of changes queues several jobs: skip the ones already superseded, also
+            // after waiting for another job to finish with the document.
+            let (uri, version) = (job.uri.clone(), job.version);
+            job.run_if(|| Self::is_current(&state, &uri, version))
         })
         .await;
         let analyzed = match analyzed {
@@ -114,6 +119,13 @@ impl Backend {
         tokio::task::spawn_blocking(move || Arc::new(job.run()))
             .await
             .ok()
+    }
+
+    /// Analyses and publishes in the background, so the handler returns at once and the next
+    /// change is read (and supersedes this job) while it runs: a burst never queues up.
+    fn spawn_analysis(&self, job: Job) {
+        let backend = self.clone();
+        tokio::spawn(async move { backend.analyze_and_publish(job).await });
     }
 
     async fn reanalyze_all(&self) {
@@ -190,7 +202,7 @@ impl LanguageServer for Backend {
             state.docs.insert(item.uri, open);
             job
         };
-        self.analyze_and_publish(job).await;
+        self.spawn_analysis(job);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -216,7 +228,7 @@ impl LanguageServer for Backend {
             open.version = params.text_document.version;
             Job::new(&uri, open, &config)
         };
-        self.analyze_and_publish(job).await;
+        self.spawn_analysis(job);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
