@@ -5,13 +5,13 @@
 //! `valgrind --tool=callgrind target/release/examples/profile "10k lines" 20` or
 //! `perf record -g target/release/examples/profile "100k lines" 50`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use joint_review_bench::docs;
 use joint_review_lsp::analysis::analyze;
 use joint_review_lsp::analysis::config::Config;
 use joint_review_lsp::analysis::document::Document;
-use joint_review_lsp::analysis::markdown::InlineCache;
+use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
 use joint_review_lsp::analysis::text::TextRange;
 
 fn main() {
@@ -38,13 +38,23 @@ fn main() {
         analysis.diagnostics.len()
     );
     let end = bd.line_end_offset(bd.typing_line);
-    let start = Instant::now();
+    let (mut edit, mut syntax, mut total) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for at in end..end + keystrokes {
+        let start = Instant::now();
         doc.apply_change(TextRange::empty(at), "x");
+        let edited = Instant::now();
+        std::hint::black_box(Syntax::new(&doc, &mut cache));
+        let read = Instant::now();
         std::hint::black_box(analyze(&doc, name, &config, &mut cache));
+        edit += edited - start;
+        syntax += read - edited;
+        total += (edited - start) + read.elapsed();
     }
+    let n = keystrokes.max(1) as u32;
     eprintln!(
-        "{keystrokes} keystrokes: {:?} each",
-        start.elapsed() / keystrokes.max(1) as u32
+        "{keystrokes} keystrokes, each: re-parse + analyze {:?} (re-parse {:?}); Syntax::new alone {:?}",
+        total / n,
+        edit / n,
+        syntax / n
     );
 }

@@ -205,7 +205,8 @@ fn build_server() -> Result<PathBuf, String> {
     Ok(target.join("release/joint-review-lsp"))
 }
 
-/// `program args` first line of output, when it runs.
+/// The first line `program args` prints, when it can be started (markdownlint-cli2 prints its
+/// version with its usage and exits with 2).
 fn version_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
         .args(args)
@@ -214,9 +215,7 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    out.status
-        .success()
-        .then(|| text.lines().next().unwrap_or(program).trim().to_string())
+    Some(text.lines().next().unwrap_or(program).trim().to_string())
 }
 
 fn initialize_params() -> Value {

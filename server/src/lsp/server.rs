@@ -146,6 +146,9 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_deref());
         let encoding = convert::negotiate(offered);
+        // The outlines are built from the embedded templates on first use (~20 ms): now,
+        // rather than on the first document opened.
+        crate::analysis::outline::all();
         {
             let mut state = state::lock(&self.state);
             state.encoding = encoding;
