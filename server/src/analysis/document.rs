@@ -170,9 +170,28 @@ impl Document {
 
     /// The text of a byte range, clamped to the document and to char boundaries.
     pub fn slice(&self, range: TextRange) -> String {
+        let mut out = String::with_capacity(range.len());
+        for chunk in self.chunks_in(range) {
+            out.push_str(chunk);
+        }
+        out
+    }
+
+    /// The text of a byte range (clamped as in [`slice`](Self::slice)) in pieces, found by
+    /// byte offsets alone (a rope slice would also count chars and lines).
+    fn chunks_in(&self, range: TextRange) -> impl Iterator<Item = &str> {
         let start = self.floor_char_boundary(range.start);
         let end = self.floor_char_boundary(range.end).max(start);
-        self.rope.byte_slice(start..end).to_string()
+        let (chunks, mut chunk_start, _, _) = self.rope.chunks_at_byte(start);
+        chunks.map_while(move |chunk| {
+            if chunk_start >= end {
+                return None;
+            }
+            let at = chunk_start;
+            chunk_start += chunk.len();
+            // Chunks are split at char boundaries, and so are `start` and `end`.
+            Some(&chunk[start.saturating_sub(at)..(end - at).min(chunk.len())])
+        })
     }
 
     /// The largest char boundary at or before `offset` (clamped to the document).
@@ -190,11 +209,7 @@ impl Document {
     /// True when the text of `range` (clamped as in [`slice`](Self::slice)) holds `byte`,
     /// found without copying the text.
     pub fn contains_byte(&self, range: TextRange, byte: u8) -> bool {
-        let start = self.floor_char_boundary(range.start);
-        let end = self.floor_char_boundary(range.end).max(start);
-        self.rope
-            .byte_slice(start..end)
-            .chunks()
+        self.chunks_in(range)
             .any(|chunk| chunk.as_bytes().contains(&byte))
     }
 
