@@ -30,12 +30,15 @@ fn main() {
     let start = Instant::now();
     let mut doc = Document::new(&bd.text);
     let parsed = start.elapsed();
+    eprintln!("after the parse: RSS {}", status("VmRSS"));
     let mut cache = InlineCache::new();
     let analysis = analyze(&doc, name, &config, &mut cache);
     eprintln!(
-        "{label}: parse {parsed:?}, cold total {:?}, {} diagnostics",
+        "{label}: parse {parsed:?}, cold total {:?}, {} diagnostics; RSS {} (peak {})",
         start.elapsed(),
-        analysis.diagnostics.len()
+        analysis.diagnostics.len(),
+        status("VmRSS"),
+        status("VmHWM"),
     );
     let end = bd.line_end_offset(bd.typing_line);
     let (mut edit, mut syntax, mut total) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -57,4 +60,17 @@ fn main() {
         edit / n,
         syntax / n
     );
+    eprintln!("RSS {} (peak {})", status("VmRSS"), status("VmHWM"));
+}
+
+/// A field of `/proc/self/status` ("VmRSS", "VmHWM").
+fn status(field: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .map(|l| l[field.len() + 1..].trim().to_string())
+        })
+        .unwrap_or_default()
 }

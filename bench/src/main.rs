@@ -113,7 +113,8 @@ fn main() -> ExitCode {
         }
     };
     let ours = match options.server.clone() {
-        Some(p) => p,
+        // Absolute: `check` is timed from another directory.
+        Some(p) => fs::canonicalize(&p).unwrap_or(p),
         None => match build_server() {
             Ok(p) => p,
             Err(e) => {

@@ -29,6 +29,9 @@ pub struct Backend {
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
     publishing: Arc<tokio::sync::Mutex<()>>,
+    /// One analysis runs at a time; jobs queue here (not on blocking threads) and a job
+    /// superseded while it waited is dropped without starting.
+    analyzing: Arc<tokio::sync::Semaphore>,
 }
 
 impl Backend {
@@ -38,6 +41,7 @@ impl Backend {
             state: Arc::default(),
             shutdown: Arc::default(),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
+            analyzing: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -123,9 +127,20 @@ impl Backend {
 
     /// Analyses and publishes in the background, so the handler returns at once and the next
     /// change is read (and supersedes this job) while it runs: a burst never queues up.
+    /// A waiting job keeps no snapshot (in a burst each would hold a tree of its own): the
+    /// document is snapshotted when its turn comes, if the version is still current.
     fn spawn_analysis(&self, job: Job) {
+        let (uri, version) = (job.uri.clone(), job.version);
+        drop(job);
         let backend = self.clone();
-        tokio::spawn(async move { backend.analyze_and_publish(job).await });
+        tokio::spawn(async move {
+            let Ok(_turn) = backend.analyzing.acquire().await else {
+                return;
+            };
+            if let Some(job) = backend.job(&uri).filter(|j| j.version == version) {
+                backend.analyze_and_publish(job).await;
+            }
+        });
     }
 
     async fn reanalyze_all(&self) {
