@@ -52,6 +52,8 @@ pub struct Alignment {
     pub base_level: i32,
     /// Per heading, the nearest heading before it with a lower level.
     pub heading_parent: Vec<Option<usize>>,
+    /// Per heading, its matching key ([`matching::key`] of its text).
+    pub heading_keys: Vec<String>,
 }
 
 impl Alignment {
@@ -100,20 +102,32 @@ impl Alignment {
                 }
             }
         }
-        // Then headings that hold all of a missing section's words.
+        // Then headings that hold all of a missing section's words (each heading's words
+        // folded once, when first needed).
+        let mut heading_words: Vec<Option<Vec<String>>> = vec![None; headings.len()];
         for (s, section) in outline.sections.iter().enumerate() {
             if a.section_match[s].is_some() {
                 continue;
             }
-            let candidates: Vec<usize> = (0..headings.len())
-                .filter(|&h| {
-                    a.is_free(h)
-                        && !a.duplicates.iter().any(|d| d.0 == h)
-                        && std::iter::once(&section.title)
-                            .chain(&section.aliases)
-                            .any(|t| matching::contains_all_words(&headings[h].text, t))
-                })
+            let needed: Vec<Vec<String>> = std::iter::once(&section.title)
+                .chain(&section.aliases)
+                .map(|t| matching::content_words(t))
+                .filter(|w| w.len() >= 2)
                 .collect();
+            if needed.is_empty() {
+                continue;
+            }
+            let mut candidates = Vec::new();
+            for h in 0..headings.len() {
+                if !a.is_free(h) || a.duplicates.iter().any(|d| d.0 == h) {
+                    continue;
+                }
+                let have = heading_words[h]
+                    .get_or_insert_with(|| matching::content_words(&headings[h].text));
+                if needed.iter().any(|n| n.iter().all(|w| have.contains(w))) {
+                    candidates.push(h);
+                }
+            }
             if let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) {
                 a.assign(s, chosen, MatchKind::Contains);
             }
@@ -121,6 +135,7 @@ impl Alignment {
         a.duplicates.sort();
         a.find_out_of_order(outline);
         a.base_level = base_level(outline, headings, &a.section_match);
+        a.heading_keys = heading_keys;
         a
     }
 

@@ -170,15 +170,64 @@ impl Document {
 
     /// The text of a byte range, clamped to the document and to char boundaries.
     pub fn slice(&self, range: TextRange) -> String {
+        let mut out = String::with_capacity(range.len());
+        for chunk in self.chunks_in(range) {
+            out.push_str(chunk);
+        }
+        out
+    }
+
+    /// The text of a byte range (clamped as in [`slice`](Self::slice)) in pieces, found by
+    /// byte offsets alone (a rope slice would also count chars and lines).
+    fn chunks_in(&self, range: TextRange) -> impl Iterator<Item = &str> {
         let start = self.floor_char_boundary(range.start);
         let end = self.floor_char_boundary(range.end).max(start);
-        self.rope.byte_slice(start..end).to_string()
+        let (chunks, mut chunk_start, _, _) = self.rope.chunks_at_byte(start);
+        chunks.map_while(move |chunk| {
+            if chunk_start >= end {
+                return None;
+            }
+            let at = chunk_start;
+            chunk_start += chunk.len();
+            // Chunks are split at char boundaries, and so are `start` and `end`.
+            Some(&chunk[start.saturating_sub(at)..(end - at).min(chunk.len())])
+        })
     }
 
     /// The largest char boundary at or before `offset` (clamped to the document).
     pub fn floor_char_boundary(&self, offset: usize) -> usize {
         let offset = offset.min(self.rope.len_bytes());
-        self.rope.char_to_byte(self.rope.byte_to_char(offset))
+        // Ropey splits chunks at char boundaries, so the chunk alone decides.
+        let (chunk, chunk_start, _, _) = self.rope.chunk_at_byte(offset);
+        let mut i = offset - chunk_start;
+        while !chunk.is_char_boundary(i) {
+            i -= 1;
+        }
+        chunk_start + i
+    }
+
+    /// True when the text of `range` (clamped as in [`slice`](Self::slice)) holds `byte`,
+    /// found without copying the text.
+    pub fn contains_byte(&self, range: TextRange, byte: u8) -> bool {
+        self.chunks_in(range)
+            .any(|chunk| chunk.as_bytes().contains(&byte))
+    }
+
+    /// The length of `range` without its trailing white space (as `str::trim_end` counts it),
+    /// found without copying the text.
+    pub fn trim_end_len(&self, range: TextRange) -> usize {
+        let start = self.floor_char_boundary(range.start);
+        let end = self.floor_char_boundary(range.end).max(start);
+        let slice = self.rope.byte_slice(start..end);
+        let mut chars = slice.chars_at(slice.len_chars());
+        let mut len = end - start;
+        while let Some(c) = chars.prev() {
+            if !c.is_whitespace() {
+                break;
+            }
+            len -= c.len_utf8();
+        }
+        len
     }
 
     /// Replaces `range` (clamped to the document and to char boundaries) with `new_text`, and
@@ -283,6 +332,42 @@ pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
             }
             if !cursor.goto_parent() {
                 return out;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rope-walking helpers agree with the same questions asked of a `String`.
+    #[test]
+    fn text_helpers_match_str() {
+        let text = "a é😀\u{a0} \r\n中 #x\u{2003}\n\n";
+        let doc = Document::new(text);
+        for start in 0..=text.len() + 2 {
+            let floor = |o: usize| {
+                let mut o = o.min(text.len());
+                while !text.is_char_boundary(o) {
+                    o -= 1;
+                }
+                o
+            };
+            assert_eq!(doc.floor_char_boundary(start), floor(start), "{start}");
+            for end in start..=text.len() + 2 {
+                let range = TextRange::new(start, end);
+                let s = doc.slice(range);
+                assert_eq!(
+                    doc.trim_end_len(range),
+                    s.trim_end().len(),
+                    "{start}..{end}"
+                );
+                assert_eq!(
+                    doc.contains_byte(range, b'#'),
+                    s.contains('#'),
+                    "{start}..{end}"
+                );
             }
         }
     }

@@ -5,10 +5,11 @@
 //! only for the blocks that need it, through an [`InlineCache`] keyed by the block's text, so a
 //! keystroke re-parses only the inline content it changed.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::{Node, Parser, Tree};
 
 use super::document::Document;
 use super::text::TextRange;
@@ -94,79 +95,50 @@ pub struct Syntax {
 
 impl Syntax {
     /// Reads the block tree of `doc`.
+    ///
+    /// A `section` node that the last edit left alone is the same tree-sitter subtree (same
+    /// node id) in the new tree, so what was read from it last time is reused from the
+    /// cache's [`Part`]s rather than read again: a keystroke re-reads only the sections on the
+    /// path to the edit.
     pub fn new(doc: &Document, cache: &mut InlineCache) -> Syntax {
+        let mut sections = std::mem::take(&mut cache.sections);
+        let mut next = HashMap::with_capacity(sections.parts.len());
+        let root = doc.tree().root_node();
+        let top = read_part(doc, root, cache, &sections.parts, &mut next);
+        // The old tree is kept while its node ids are keys: a live subtree's id is never reused.
+        sections.parts = next;
+        sections.tree = Some(doc.tree().clone());
+        cache.sections = sections;
+
         let mut syntax = Syntax {
             len: doc.len(),
             ..Syntax::default()
         };
-        let mut stack = vec![doc.tree().root_node()];
-        // Depth-first, in document order.
-        while let Some(node) = stack.pop() {
-            match node.kind() {
-                "atx_heading" | "setext_heading" => {
-                    if let Some(h) = read_heading(doc, node, cache) {
-                        syntax.headings.push(h);
-                    }
-                    continue;
-                }
-                "paragraph" => {
-                    syntax.blocks.push(block(BlockKind::Paragraph, node));
-                    collect_inlines(node, &mut syntax.inlines);
-                    continue;
-                }
-                "pipe_table" => {
-                    syntax.blocks.push(block(BlockKind::Table, node));
-                    syntax
-                        .tables
-                        .push(read_table(doc, node, &mut syntax.inlines));
-                    continue;
-                }
-                // Nested lists are read with their top-level list.
-                "list" if node.parent().is_none_or(|p| p.kind() != "list_item") => {
-                    let mut items = Vec::new();
-                    read_list(doc, node, 0, &mut items);
-                    syntax.lists.push((range(node), items));
-                }
-                "fenced_code_block" | "indented_code_block" => {
-                    syntax.blocks.push(block(BlockKind::Code, node));
-                    continue;
-                }
-                "html_block" => {
-                    let kind = if is_only_comments(&doc.slice(range(node))) {
-                        BlockKind::Comment
-                    } else {
-                        BlockKind::Html
-                    };
-                    syntax.blocks.push(block(kind, node));
-                    continue;
-                }
-                "block_quote" => syntax.blocks.push(block(BlockKind::Quote, node)),
-                "thematic_break"
-                | "link_reference_definition"
-                | "minus_metadata"
-                | "plus_metadata" => {
-                    syntax.blocks.push(block(BlockKind::Other, node));
-                    continue;
-                }
-                _ => {}
-            }
-            let mut cursor = node.walk();
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
-        }
+        top.flatten_into(root.start_byte(), &mut syntax);
+        // Document order (a part's sub-sections come after its own content); stable sorts
+        // keep the depth-first order of nested nodes that start together.
+        syntax.headings.sort_by_key(|h| h.range.start);
         syntax.blocks.sort_by_key(|b| b.range.start);
+        syntax.tables.sort_by_key(|t| t.range.start);
+        syntax.lists.sort_by_key(|l| l.0.start);
         syntax.inlines.sort();
-        let ends: Vec<usize> = (0..syntax.headings.len())
-            .map(|i| {
-                let level = syntax.headings[i].level;
-                syntax.headings[i + 1..]
-                    .iter()
-                    .find(|h| h.level <= level)
-                    .map_or(syntax.len, |h| h.range.start)
-            })
-            .collect();
-        for (h, end) in syntax.headings.iter_mut().zip(ends) {
+        // Each heading's section ends at the next heading of the same or a higher level: the
+        // nearest one after it, found with a stack of candidates from the end.
+        let mut later: Vec<usize> = Vec::new();
+        for i in (0..syntax.headings.len()).rev() {
+            let level = syntax.headings[i].level;
+            while later
+                .last()
+                .is_some_and(|&j| syntax.headings[j].level > level)
+            {
+                later.pop();
+            }
+            let end = later
+                .last()
+                .map_or(syntax.len, |&j| syntax.headings[j].range.start);
+            let h = &mut syntax.headings[i];
             h.section = TextRange::new(h.range.start, end.max(h.range.end));
+            later.push(i);
         }
         syntax
     }
@@ -183,6 +155,10 @@ impl Syntax {
     pub fn anchor_links(&self, doc: &Document, cache: &mut InlineCache) -> Vec<AnchorLink> {
         let mut links = Vec::new();
         for &inline in &self.inlines {
+            // An anchor link's destination starts with a `#` written in the text.
+            if !doc.contains_byte(inline, b'#') {
+                continue;
+            }
             let facts = cache.facts(&doc.slice(inline));
             for link in &facts.links {
                 if let Some(anchor) = link.destination.strip_prefix('#') {
@@ -206,8 +182,173 @@ impl Syntax {
 
     /// The heading whose line holds `offset`.
     pub fn heading_at(&self, offset: usize) -> Option<usize> {
-        self.headings.iter().position(|h| h.range.touches(offset))
+        // Headings are in document order and do not overlap: the only candidate is the last
+        // one starting at or before `offset`.
+        let after = self.headings.partition_point(|h| h.range.start <= offset);
+        let h = after.checked_sub(1)?;
+        self.headings[h].range.touches(offset).then_some(h)
     }
+}
+
+/// What was read from one `section` node (or the document), offsets relative to its start;
+/// sub-sections are parts of their own, kept in the cache by node id.
+#[derive(Default)]
+struct Part {
+    headings: Vec<Heading>,
+    blocks: Vec<Block>,
+    tables: Vec<Table>,
+    lists: Vec<(TextRange, Vec<ListItem>)>,
+    inlines: Vec<TextRange>,
+    /// Sub-sections: node id, start relative to this part's, and what was read from it.
+    sections: Vec<(usize, usize, Arc<Part>)>,
+}
+
+/// The cache's parts of the last tree read, by node id, and that tree (see [`Syntax::new`]).
+#[derive(Default)]
+pub(crate) struct SectionParts {
+    tree: Option<Tree>,
+    parts: HashMap<usize, Arc<Part>>,
+}
+
+impl Part {
+    /// Moves every range of this part's own content by `f`.
+    fn map_ranges(&mut self, f: impl Fn(TextRange) -> TextRange) {
+        for h in &mut self.headings {
+            h.range = f(h.range);
+            h.content = f(h.content);
+            h.section = f(h.section);
+            h.bold_line_title = h.bold_line_title.map(&f);
+        }
+        for b in &mut self.blocks {
+            b.range = f(b.range);
+        }
+        for t in &mut self.tables {
+            t.range = f(t.range);
+            for cell in t.rows.iter_mut().flatten() {
+                *cell = f(*cell);
+            }
+        }
+        for (r, items) in &mut self.lists {
+            *r = f(*r);
+            for item in items {
+                item.range = f(item.range);
+            }
+        }
+        for r in &mut self.inlines {
+            *r = f(*r);
+        }
+    }
+
+    /// Appends this part, and its sub-sections, to `out` with offsets from `base`.
+    fn flatten_into(&self, base: usize, out: &mut Syntax) {
+        let mut own = Part {
+            headings: self.headings.clone(),
+            blocks: self.blocks.clone(),
+            tables: self.tables.clone(),
+            lists: self.lists.clone(),
+            inlines: self.inlines.clone(),
+            sections: Vec::new(),
+        };
+        own.map_ranges(|r| shift(r, base));
+        out.headings.append(&mut own.headings);
+        out.blocks.append(&mut own.blocks);
+        out.tables.append(&mut own.tables);
+        out.lists.append(&mut own.lists);
+        out.inlines.append(&mut own.inlines);
+        for (_, at, part) in &self.sections {
+            part.flatten_into(base + at, out);
+        }
+    }
+
+    /// Records this part and its sub-sections under their ids in `next`.
+    fn keep(self: &Arc<Part>, id: usize, next: &mut HashMap<usize, Arc<Part>>) {
+        next.insert(id, self.clone());
+        for (sub, _, part) in &self.sections {
+            part.keep(*sub, next);
+        }
+    }
+}
+
+/// Reads one node's content into a part: sub-sections from `prev` when unchanged, else read.
+fn read_part(
+    doc: &Document,
+    node: Node,
+    cache: &mut InlineCache,
+    prev: &HashMap<usize, Arc<Part>>,
+    next: &mut HashMap<usize, Arc<Part>>,
+) -> Arc<Part> {
+    let mut part = Part::default();
+    // Depth-first, in document order; with each node, whether its parent is a list item
+    // (asking tree-sitter for a node's parent walks down from the root).
+    let mut stack = Vec::new();
+    let mut cursor = node.walk();
+    stack.extend(node.children(&mut cursor).map(|c| (c, false)));
+    stack.reverse();
+    while let Some((node, in_list_item)) = stack.pop() {
+        match node.kind() {
+            "section" => {
+                let id = node.id();
+                let sub = match prev.get(&id) {
+                    Some(sub) => sub.clone(),
+                    None => read_part(doc, node, cache, prev, next),
+                };
+                sub.keep(id, next);
+                part.sections.push((id, node.start_byte(), sub));
+                continue;
+            }
+            "atx_heading" | "setext_heading" => {
+                if let Some(h) = read_heading(doc, node, cache) {
+                    part.headings.push(h);
+                }
+                continue;
+            }
+            "paragraph" => {
+                part.blocks.push(block(BlockKind::Paragraph, node));
+                collect_inlines(node, &mut part.inlines);
+                continue;
+            }
+            "pipe_table" => {
+                part.blocks.push(block(BlockKind::Table, node));
+                part.tables.push(read_table(doc, node, &mut part.inlines));
+                continue;
+            }
+            // Nested lists are read with their top-level list.
+            "list" if !in_list_item => {
+                let mut items = Vec::new();
+                read_list(doc, node, 0, &mut items);
+                part.lists.push((range(node), items));
+            }
+            "fenced_code_block" | "indented_code_block" => {
+                part.blocks.push(block(BlockKind::Code, node));
+                continue;
+            }
+            "html_block" => {
+                let kind = if is_only_comments(&doc.slice(range(node))) {
+                    BlockKind::Comment
+                } else {
+                    BlockKind::Html
+                };
+                part.blocks.push(block(kind, node));
+                continue;
+            }
+            "block_quote" => part.blocks.push(block(BlockKind::Quote, node)),
+            "thematic_break" | "link_reference_definition" | "minus_metadata" | "plus_metadata" => {
+                part.blocks.push(block(BlockKind::Other, node));
+                continue;
+            }
+            _ => {}
+        }
+        let is_list_item = node.kind() == "list_item";
+        let first = stack.len();
+        stack.extend(node.children(&mut cursor).map(|c| (c, is_list_item)));
+        stack[first..].reverse();
+    }
+    let start = node.start_byte();
+    part.map_ranges(|r| TextRange::new(r.start - start, r.end - start));
+    for (_, at, _) in &mut part.sections {
+        *at -= start;
+    }
+    Arc::new(part)
 }
 
 /// The range of `text.trim()`, for `text` found at byte `at`.
@@ -372,9 +513,8 @@ fn read_list(doc: &Document, list: Node, depth: usize, out: &mut Vec<ListItem>) 
             }
         }
         let r = range(item);
-        let raw = doc.slice(r);
         out.push(ListItem {
-            range: TextRange::new(r.start, r.start + raw.trim_end().len()),
+            range: TextRange::new(r.start, r.start + doc.trim_end_len(r)),
             depth,
             marker,
         });
@@ -437,7 +577,14 @@ pub struct InlineFacts {
 pub struct InlineCache {
     parser: Parser,
     entries: HashMap<Box<str>, (Arc<InlineFacts>, bool)>,
+    /// What rules derived from an inline text (see [`InlineCache::derived`]), by the type
+    /// derived and the outline, then by text; swept like `entries`.
+    derived: HashMap<(TypeId, &'static str), DerivedEntries>,
+    /// What [`Syntax::new`] read from each section of the last tree.
+    sections: SectionParts,
 }
+
+type DerivedEntries = HashMap<Box<str>, (Arc<dyn Any + Send + Sync>, bool)>;
 
 impl Default for InlineCache {
     fn default() -> Self {
@@ -454,6 +601,8 @@ impl InlineCache {
         Self {
             parser,
             entries: HashMap::new(),
+            derived: HashMap::new(),
+            sections: SectionParts::default(),
         }
     }
 
@@ -470,6 +619,34 @@ impl InlineCache {
     /// Drops entries not asked for since the last sweep.
     pub fn sweep(&mut self) {
         self.entries.retain(|_, (_, used)| std::mem::take(used));
+        for entries in self.derived.values_mut() {
+            entries.retain(|_, (_, used)| std::mem::take(used));
+        }
+        self.derived.retain(|_, entries| !entries.is_empty());
+    }
+
+    /// `derive(text)`, remembered between analyses while the text is used: for rule work that
+    /// depends only on an inline text and the outline (named by `outline`), so a keystroke
+    /// redoes it only for the text it changed.
+    pub fn derived<T: Any + Send + Sync>(
+        &mut self,
+        outline: &'static str,
+        text: &str,
+        derive: impl FnOnce(&str) -> T,
+    ) -> Arc<T> {
+        let entries = self
+            .derived
+            .entry((TypeId::of::<T>(), outline))
+            .or_default();
+        if let Some((value, used)) = entries.get_mut(text) {
+            if let Ok(value) = value.clone().downcast::<T>() {
+                *used = true;
+                return value;
+            }
+        }
+        let value = Arc::new(derive(text));
+        entries.insert(text.into(), (value.clone(), true));
+        value
     }
 
     fn parse(&mut self, text: &str) -> InlineFacts {
@@ -588,6 +765,56 @@ mod tests {
         let s = syntax("# A\n\n| a | b |\n| -- | -- |\n| x | y |\n| | |\n| z | w |\n\n## B\n");
         assert_eq!(s.headings.len(), 2);
         assert_eq!(s.tables[0].rows.len(), 4);
+    }
+
+    /// Reading a tree with parts kept from earlier versions gives what a fresh read gives,
+    /// through edits that add, remove and move headings, fences, lists and tables.
+    #[test]
+    fn reused_sections_read_as_fresh() {
+        let mut doc = Document::new(include_str!(
+            "../../../tests/corpus/real/openfga-joint-assessment.md"
+        ));
+        let mut warm = InlineCache::new();
+        let snippets = [
+            "x",
+            "\n",
+            "\n\n",
+            "## New",
+            "\n### Sub\n",
+            "#",
+            "```\n",
+            "- a\n- b\n",
+            "| a | b |\n| - | - |\n",
+            "**",
+            "[l](#goal)",
+            "\r\n",
+            "\n# Top\n",
+            "> q\n",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for step in 0..150 {
+            let len = doc.len();
+            let at = doc.floor_char_boundary(next(len + 1));
+            let range = if next(3) == 0 {
+                TextRange::new(at, doc.floor_char_boundary(at + next(200)))
+            } else {
+                TextRange::empty(at)
+            };
+            doc.apply_change(range, snippets[next(snippets.len())]);
+            let reused = Syntax::new(&doc, &mut warm);
+            warm.sweep();
+            assert_eq!(
+                reused,
+                Syntax::new(&doc, &mut InlineCache::new()),
+                "step {step}"
+            );
+        }
     }
 
     #[test]

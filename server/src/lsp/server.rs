@@ -3,8 +3,9 @@
 //!
 //! Ordering (design notes, section 2): a change is applied to the document synchronously, under
 //! a plain mutex, before the handler's first `.await`, so changes apply in the order received.
-//! Analysis then runs on a blocking thread; its diagnostics are published with their version,
-//! and dropped if a newer version arrived meanwhile. There is no debounce delay.
+//! Analysis then runs on a blocking thread, from a task of its own so the handler returns and
+//! the next change is read at once; its diagnostics are published with their version, and
+//! dropped if a newer version arrived meanwhile. There is no debounce delay.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,12 +22,17 @@ use crate::analysis::hover;
 use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::{folding, lens, navigation, symbols};
 
+/// Cheap to clone (handles only): an analysis task carries its own copy.
+#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
-    publishing: tokio::sync::Mutex<()>,
+    publishing: Arc<tokio::sync::Mutex<()>>,
+    /// One analysis runs at a time; jobs queue here (not on blocking threads) and a job
+    /// superseded while it waited is dropped without starting.
+    analyzing: Arc<tokio::sync::Semaphore>,
 }
 
 impl Backend {
@@ -35,7 +41,8 @@ impl Backend {
             client,
             state: Arc::default(),
             shutdown: Arc::default(),
-            publishing: tokio::sync::Mutex::new(()),
+            publishing: Arc::new(tokio::sync::Mutex::new(())),
+            analyzing: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -64,8 +71,10 @@ impl Backend {
         let state = self.state.clone();
         let uri = job.uri.clone();
         let analyzed = tokio::task::spawn_blocking(move || {
-            // A burst of changes queues several jobs: skip the ones already superseded.
-            Self::is_current(&state, &job.uri, job.version).then(|| job.run())
+            // A burst of changes queues several jobs: skip the ones already superseded, also
+            // after waiting for another job to finish with the document.
+            let (uri, version) = (job.uri.clone(), job.version);
+            job.run_if(|| Self::is_current(&state, &uri, version))
         })
         .await;
         let analyzed = match analyzed {
@@ -130,6 +139,24 @@ impl Backend {
         Ok((analyzed, state.encoding, state.navigation))
     }
 
+    /// Analyses and publishes in the background, so the handler returns at once and the next
+    /// change is read (and supersedes this job) while it runs: a burst never queues up.
+    /// A waiting job keeps no snapshot (in a burst each would hold a tree of its own): the
+    /// document is snapshotted when its turn comes, if the version is still current.
+    fn spawn_analysis(&self, job: Job) {
+        let (uri, version) = (job.uri.clone(), job.version);
+        drop(job);
+        let backend = self.clone();
+        tokio::spawn(async move {
+            let Ok(_turn) = backend.analyzing.acquire().await else {
+                return;
+            };
+            if let Some(job) = backend.job(&uri).filter(|j| j.version == version) {
+                backend.analyze_and_publish(job).await;
+            }
+        });
+    }
+
     async fn reanalyze_all(&self) {
         let uris: Vec<Uri> = state::lock(&self.state).docs.keys().cloned().collect();
         for uri in uris {
@@ -149,6 +176,9 @@ impl LanguageServer for Backend {
             .and_then(|g| g.position_encodings.as_deref());
         let encoding = convert::negotiate(offered);
         let navigation = NavigationCaps::new(&params.capabilities);
+        // The outlines are built from the embedded templates on first use (~20 ms): now,
+        // rather than on the first document opened.
+        crate::analysis::outline::all();
         {
             let mut state = state::lock(&self.state);
             state.encoding = encoding;
@@ -253,7 +283,7 @@ impl LanguageServer for Backend {
             state.docs.insert(item.uri, open);
             job
         };
-        self.analyze_and_publish(job).await;
+        self.spawn_analysis(job);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -279,7 +309,7 @@ impl LanguageServer for Backend {
             open.version = params.text_document.version;
             Job::new(&uri, open, &config)
         };
-        self.analyze_and_publish(job).await;
+        self.spawn_analysis(job);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

@@ -114,6 +114,24 @@ impl Job {
         }
     }
 
+    /// Runs the analysis if `wanted()` still holds once the document's cache is free (another
+    /// job may hold it): a job superseded while it waited is skipped.
+    pub fn run_if(self, wanted: impl FnOnce() -> bool) -> Option<Analyzed> {
+        let cache = self.cache.clone();
+        let mut cache = cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !wanted() {
+            return None;
+        }
+        let analysis = analyze(&self.doc, Some(self.uri.as_str()), &self.config, &mut cache);
+        Some(Analyzed {
+            version: self.version,
+            doc: self.doc,
+            analysis,
+        })
+    }
+
     /// Runs the analysis (CPU work: call it off the async threads).
     pub fn run(self) -> Analyzed {
         let mut cache = self

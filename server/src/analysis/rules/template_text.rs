@@ -12,7 +12,7 @@ use crate::analysis::outline::fold_text;
 use crate::analysis::text::TextRange;
 use crate::analysis::Context;
 
-pub(super) fn check(ctx: &Context, _cache: &mut InlineCache, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ctx: &Context, cache: &mut InlineCache, out: &mut Vec<Diagnostic>) {
     preamble(ctx, out);
     let headings = ctx.syntax.headings.iter().map(|h| h.content);
     for range in ctx.syntax.inlines.iter().copied().chain(headings) {
@@ -22,14 +22,10 @@ pub(super) fn check(ctx: &Context, _cache: &mut InlineCache, out: &mut Vec<Diagn
             .and_then(|h| ctx.enclosing_section(h));
         let boilerplate = section.is_some_and(|s| ctx.outline.sections[s].boilerplate);
         let is_heading = ctx.syntax.heading_at(range.start).is_some();
+        let found = cache.derived(ctx.outline.name, &text, |text| find(ctx, text));
         if !boilerplate && !is_heading {
-            let folded = fold_text(&text);
-            if let Some((_, s)) = ctx
-                .outline
-                .guidance_sentences
-                .iter()
-                .find(|(g, _)| folded.contains(g.as_str()))
-            {
+            let sentences = &ctx.outline.guidance_sentences;
+            if let Some((_, s)) = found.guidance.map(|i| &sentences[i]) {
                 let title = &ctx.outline.sections[*s].title;
                 out.push(
                     Diagnostic::new(
@@ -42,7 +38,44 @@ pub(super) fn check(ctx: &Context, _cache: &mut InlineCache, out: &mut Vec<Diagn
                 continue;
             }
         }
-        placeholders(ctx, range, &text, out);
+        placeholders(ctx, range, &text, &found.placeholders, out);
+    }
+}
+
+/// What one inline text holds, found once per text (see [`InlineCache::derived`]).
+struct Found {
+    /// The first guidance sentence (index into the outline's) the text contains.
+    guidance: Option<usize>,
+    /// Placeholders: byte offset in the text and index into the outline's placeholders.
+    placeholders: Vec<(usize, usize)>,
+}
+
+fn find(ctx: &Context, text: &str) -> Found {
+    let folded = fold_text(text);
+    let guidance = ctx
+        .outline
+        .guidance_sentences
+        .iter()
+        .position(|(g, _)| folded.contains(g.as_str()));
+    let lower = text.to_ascii_lowercase();
+    let mut placeholders = Vec::new();
+    for (p, placeholder) in ctx.outline.placeholders.iter().enumerate() {
+        let needle = placeholder.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(&needle) {
+            let end = from + at + needle.len();
+            // `[project](https://...)` is a link whose text is "project", not the placeholder.
+            if needle.starts_with('[') && lower[end..].starts_with(['(', '[']) {
+                from = end;
+                continue;
+            }
+            placeholders.push((from + at, p));
+            from += at + needle.len();
+        }
+    }
+    Found {
+        guidance,
+        placeholders,
     }
 }
 
@@ -73,36 +106,27 @@ fn preamble(ctx: &Context, out: &mut Vec<Diagnostic>) {
     );
 }
 
-fn placeholders(ctx: &Context, range: TextRange, text: &str, out: &mut Vec<Diagnostic>) {
-    let lower = text.to_ascii_lowercase();
-    for placeholder in &ctx.outline.placeholders {
-        let needle = placeholder.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(at) = lower[from..].find(&needle) {
-            let end = from + at + needle.len();
-            // `[project](https://...)` is a link whose text is "project", not the placeholder.
-            if needle.starts_with('[') && lower[end..].starts_with(['(', '[']) {
-                from = end;
-                continue;
-            }
-            let start = range.start + from + at;
-            let found = &text[from + at..from + at + needle.len()];
-            let message = if needle == "[project]" {
-                format!(
-                    "'{found}' is the template's placeholder; replace it with the project's name."
-                )
-            } else {
-                format!(
-                    "'{found}' is the template's example text; replace it with this project's own."
-                )
-            };
-            out.push(Diagnostic::new(
-                Code::TemplateText,
-                TextRange::new(start, start + needle.len()),
-                message,
-            ));
-            from += at + needle.len();
-        }
+fn placeholders(
+    ctx: &Context,
+    range: TextRange,
+    text: &str,
+    found: &[(usize, usize)],
+    out: &mut Vec<Diagnostic>,
+) {
+    for &(at, p) in found {
+        let needle = ctx.outline.placeholders[p].to_ascii_lowercase();
+        let start = range.start + at;
+        let found = &text[at..at + needle.len()];
+        let message = if needle == "[project]" {
+            format!("'{found}' is the template's placeholder; replace it with the project's name.")
+        } else {
+            format!("'{found}' is the template's example text; replace it with this project's own.")
+        };
+        out.push(Diagnostic::new(
+            Code::TemplateText,
+            TextRange::new(start, start + needle.len()),
+            message,
+        ));
     }
 }
 

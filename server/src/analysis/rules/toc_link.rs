@@ -15,12 +15,7 @@ pub fn resolve(ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>>
     if let Some(h) = ctx.anchors.iter().position(|a| *a == wanted) {
         return Ok(h);
     }
-    let by_words = |key: &str| {
-        ctx.syntax
-            .headings
-            .iter()
-            .position(|h| matching::key(&h.text) == key)
-    };
+    let by_words = |key: &str| ctx.alignment.heading_keys.iter().position(|k| k == key);
     // A link named after a template section points to the heading taken as that section.
     let by_section = |key: &str| {
         let s = ctx

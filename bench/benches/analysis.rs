@@ -1,0 +1,122 @@
+//! Micro-benchmarks of the analysis alone (no protocol), step by step and per document size, so
+//! a regression shows where it comes from: `cargo bench -p joint-review-bench`.
+//!
+//! Steps, in the order a keystroke runs them: `reparse` (one character applied to the rope and
+//! the block tree, re-parsed incrementally), `syntax` (headings, blocks, tables, inline ranges
+//! read off the tree), `alignment` (headings to outline sections), `links` (anchor links),
+//! `rules` (the nine rules), `analyze` (all of it), and `keystroke` (one character typed, then
+//! `analyze`: the per-version cost). `cold` is `Document::new` plus `analyze` with an empty
+//! inline cache. The inline cache is warm except where a step changes text.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+
+use joint_review_bench::docs::{self, BenchDoc};
+use joint_review_lsp::analysis::alignment::Alignment;
+use joint_review_lsp::analysis::config::Config;
+use joint_review_lsp::analysis::document::Document;
+use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
+use joint_review_lsp::analysis::text::TextRange;
+use joint_review_lsp::analysis::{analyze, anchors, detect, rules, Context};
+
+fn documents() -> Vec<BenchDoc> {
+    let mut real = docs::real_docs();
+    let seed = real
+        .iter()
+        .position(|d| d.file_name == docs::SEED)
+        .expect("the seed document is in the corpus");
+    vec![
+        real.swap_remove(seed),
+        docs::generated(10_000),
+        docs::generated(100_000),
+        docs::long_line(1_000_000),
+    ]
+}
+
+/// Types one character at `at`, or deletes it again: alternating keeps the document's size.
+fn toggle(doc: &mut Document, at: usize, inserted: &mut bool) {
+    if *inserted {
+        doc.apply_change(TextRange::new(at, at + 1), "");
+    } else {
+        doc.apply_change(TextRange::empty(at), "x");
+    }
+    *inserted = !*inserted;
+}
+
+fn bench(c: &mut Criterion) {
+    let config = Config::default();
+    for bd in documents() {
+        let large = bd.text.len() > 1_000_000;
+        let mut group = c.benchmark_group(bd.label.replace(' ', "-"));
+        if large {
+            group.sample_size(10);
+            group.measurement_time(Duration::from_secs(5));
+        }
+        let name = Some(bd.file_name.as_str());
+        let at = bd.line_end_offset(bd.typing_line);
+        let mut doc = Document::new(&bd.text);
+        let mut cache = InlineCache::new();
+        let _ = analyze(&doc, name, &config, &mut cache);
+
+        let mut inserted = false;
+        group.bench_function("reparse", |b| {
+            b.iter(|| toggle(&mut doc, at, &mut inserted))
+        });
+        group.bench_function("keystroke", |b| {
+            b.iter(|| {
+                toggle(&mut doc, at, &mut inserted);
+                black_box(analyze(&doc, name, &config, &mut cache))
+            })
+        });
+        if inserted {
+            toggle(&mut doc, at, &mut inserted);
+        }
+        let _ = analyze(&doc, name, &config, &mut cache);
+
+        group.bench_function("syntax", |b| {
+            b.iter(|| black_box(Syntax::new(&doc, &mut cache)))
+        });
+        let syntax = Syntax::new(&doc, &mut cache);
+        let head = doc.slice(TextRange::new(0, doc.floor_char_boundary(4096)));
+        let selection = detect::select(&head, &syntax.headings, name, &config);
+        group.bench_function("alignment", |b| {
+            b.iter(|| black_box(Alignment::new(selection.outline, &syntax.headings)))
+        });
+        let alignment = Alignment::new(selection.outline, &syntax.headings);
+        let anchors = anchors::anchors(syntax.headings.iter().map(|h| h.text.as_str()));
+        group.bench_function("links", |b| {
+            b.iter(|| black_box(syntax.anchor_links(&doc, &mut cache)))
+        });
+        let links = syntax.anchor_links(&doc, &mut cache);
+        let ctx = Context {
+            doc: &doc,
+            syntax: &syntax,
+            outline: selection.outline,
+            alignment: &alignment,
+            anchors: &anchors,
+            links: &links,
+        };
+        group.bench_function("rules", |b| {
+            b.iter(|| black_box(rules::run(&ctx, &mut cache)))
+        });
+        group.bench_function("analyze", |b| {
+            b.iter(|| black_box(analyze(&doc, name, &config, &mut cache)))
+        });
+        group.bench_function("cold", |b| {
+            b.iter_batched(
+                InlineCache::new,
+                |mut fresh| {
+                    let doc = Document::new(&bd.text);
+                    black_box(analyze(&doc, name, &config, &mut fresh))
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

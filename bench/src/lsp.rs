@@ -1,0 +1,239 @@
+//! A minimal LSP client over a child process's stdio, for timing: every message received is
+//! stamped with the instant its frame was read, so latencies are measured at the client.
+//!
+//! Requests from the server (`workspace/configuration`, `client/registerCapability`, ...) are
+//! answered at once (with nulls) so the server never waits on us.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// How long any single wait may take.
+pub const TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<(Instant, Value)>,
+    /// Notifications received and not yet consumed.
+    pending: VecDeque<(Instant, Value)>,
+    next_id: i64,
+}
+
+impl Client {
+    /// Starts `program args...`; its stderr is discarded.
+    pub fn spawn(program: &str, args: &[String]) -> std::io::Result<Client> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, incoming) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::with_capacity(1 << 20, stdout);
+            while let Some(message) = read_frame(&mut reader) {
+                if tx.send((Instant::now(), message)).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Client {
+            child,
+            stdin,
+            incoming,
+            pending: VecDeque::new(),
+            next_id: 1,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Writes one framed message.
+    pub fn send(&mut self, message: &Value) {
+        let body = serde_json::to_vec(message).expect("serialize");
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        stdin
+            .write_all(header.as_bytes())
+            .and_then(|_| stdin.write_all(&body))
+            .and_then(|_| stdin.flush())
+            .expect("write to the server");
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request and waits for its response; returns the result (or error) and the time
+    /// from just before sending to the response's arrival.
+    pub fn request(&mut self, method: &str, params: Value) -> (Value, Duration) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let start = Instant::now();
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let deadline = start + TIMEOUT;
+        loop {
+            let (at, message) = self.receive(deadline).unwrap_or_else(|| {
+                panic!("no response to {method} within {TIMEOUT:?}");
+            });
+            if message.get("method").is_none() && message["id"] == id {
+                let result = message
+                    .get("result")
+                    .or_else(|| message.get("error"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                return (result, at - start);
+            }
+            if message.get("method").is_some() {
+                self.pending.push_back((at, message));
+            }
+        }
+    }
+
+    /// Waits for a notification with `method` whose params satisfy `accept` (earlier pending
+    /// ones that do not match are dropped); returns its arrival instant and params.
+    pub fn wait_notification(
+        &mut self,
+        method: &str,
+        accept: impl Fn(&Value) -> bool,
+    ) -> (Instant, Value) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            while let Some((at, message)) = self.pending.pop_front() {
+                if message["method"] == method && accept(&message["params"]) {
+                    return (at, message["params"].clone());
+                }
+            }
+            let Some((at, message)) = self.receive(deadline) else {
+                panic!("no {method} within {TIMEOUT:?}");
+            };
+            if message.get("method").is_some() {
+                self.pending.push_back((at, message));
+            }
+        }
+    }
+
+    /// Receives one message, answering server requests on the way; `None` on timeout or when
+    /// the server closed its output.
+    fn receive(&mut self, deadline: Instant) -> Option<(Instant, Value)> {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let (at, message) = match self.incoming.recv_timeout(wait) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+        };
+        if let (Some(method), Some(id)) = (message.get("method"), message.get("id")) {
+            let result = if method == "workspace/configuration" {
+                let n = message["params"]["items"].as_array().map_or(1, Vec::len);
+                Value::Array(vec![Value::Null; n])
+            } else {
+                Value::Null
+            };
+            let id = id.clone();
+            self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": result }));
+        }
+        Some((at, message))
+    }
+
+    /// Drops notifications already received (and any arriving within `quiet`).
+    pub fn drain(&mut self, quiet: Duration) {
+        self.pending.clear();
+        while self.receive(Instant::now() + quiet).is_some() {}
+        self.pending.clear();
+    }
+
+    /// Peak resident set (VmHWM) in bytes, from `/proc`.
+    pub fn peak_rss(&self) -> Option<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+
+    /// User plus system CPU time so far, from `/proc`.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here (0-based 11, 12).
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64))
+    }
+
+    /// `shutdown` then `exit`; kills the process if it does not exit soon after.
+    pub fn shutdown(mut self) {
+        let id = self.next_id;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": "shutdown", "params": null }));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some((_, m)) = self.receive(deadline) {
+            if m.get("method").is_none() && m["id"] == id {
+                break;
+            }
+        }
+        self.notify("exit", Value::Null);
+        self.stdin.take();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.stdin.take();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Clock ticks per second for `/proc/PID/stat` (`getconf CLK_TCK`; 100 on Linux in practice).
+fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+/// Reads one `Content-Length` framed JSON message; `None` at the end of the stream.
+fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            length = Some(value.trim().parse::<usize>().ok()?);
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}

@@ -1,0 +1,561 @@
+//! `joint-review-bench`: drives the compiled `joint-review-lsp` as an editor does (stdio,
+//! `initialize` with UTF-16, `didOpen`, incremental `didChange`) and times it end to end over
+//! the protocol, per document: cold open, typing, a burst, hover, completion, peak RSS, CPU.
+//!
+//! With `--peers` it runs `rumdl server` through the same driver (when installed), and times
+//! `joint-review-lsp check` against `markdownlint-cli2` (MD043 set to the template's headings)
+//! over 50 real documents. Progress and a plain table go to stderr; the Markdown report (with
+//! the machine and the command) goes to stdout.
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use joint_review_bench::docs::{self, BenchDoc};
+use joint_review_bench::lsp::Client;
+use joint_review_bench::stats::{mb, ms, Summary};
+
+const USAGE: &str = "usage: joint-review-bench [--peers] [--server PATH] [--only TEXT] \
+[--keystrokes N] [--requests N]
+
+  --peers          also run rumdl (`rumdl server`) and compare `check` with markdownlint-cli2
+  --server PATH    the joint-review-lsp binary (default: build target/release/joint-review-lsp)
+  --only TEXT      only documents whose label contains TEXT (repeatable)
+  --keystrokes N   characters typed one at a time (default 200)
+  --requests N     hover and completion requests each (default 50)";
+
+/// Characters typed, in turn.
+const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
+/// Keystrokes sent back to back in the burst.
+const BURST: usize = 50;
+
+struct Options {
+    peers: bool,
+    server: Option<PathBuf>,
+    only: Vec<String>,
+    keystrokes: usize,
+    requests: usize,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        peers: false,
+        server: None,
+        only: Vec::new(),
+        keystrokes: 200,
+        requests: 50,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--peers" => o.peers = true,
+            "--server" => o.server = Some(PathBuf::from(value("--server")?)),
+            "--only" => o.only.push(value("--only")?),
+            "--keystrokes" => {
+                o.keystrokes = value("--keystrokes")?
+                    .parse()
+                    .map_err(|_| "--keystrokes takes a number")?
+            }
+            "--requests" => {
+                o.requests = value("--requests")?
+                    .parse()
+                    .map_err(|_| "--requests takes a number")?
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(o)
+}
+
+/// A language server to benchmark.
+struct ServerSpec {
+    name: String,
+    program: String,
+    args: Vec<String>,
+}
+
+/// One server on one document.
+struct Row {
+    server: String,
+    doc: String,
+    lines: usize,
+    bytes: usize,
+    cold: Duration,
+    keystroke: Summary,
+    /// Server CPU time per keystroke while typing.
+    cpu_per_key: Duration,
+    /// From sending the burst's last change to diagnostics for it.
+    burst_last: Duration,
+    /// Versions of the burst that got diagnostics (the last one always does).
+    burst_published: usize,
+    hover: Option<Summary>,
+    completion: Option<Summary>,
+    rss: Option<u64>,
+    cpu: Option<Duration>,
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("{e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let ours = match options.server.clone() {
+        // Absolute: `check` is timed from another directory.
+        Some(p) => fs::canonicalize(&p).unwrap_or(p),
+        None => match build_server() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("cannot build the server: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let mut servers = vec![ServerSpec {
+        name: "joint-review-lsp".into(),
+        program: ours.to_string_lossy().into_owned(),
+        args: Vec::new(),
+    }];
+    let mut notes = Vec::new();
+    if options.peers {
+        match version_of("rumdl", &["--version"]) {
+            Some(v) => servers.push(ServerSpec {
+                name: v,
+                program: "rumdl".into(),
+                args: vec!["server".into()],
+            }),
+            None => notes.push("rumdl is not installed (`cargo install rumdl`): not run.".into()),
+        }
+    }
+
+    let documents: Vec<BenchDoc> = docs::all()
+        .into_iter()
+        .filter(|d| options.only.is_empty() || options.only.iter().any(|o| d.label.contains(o)))
+        .collect();
+    let scratch = std::env::temp_dir().join(format!("joint-review-bench-{}", std::process::id()));
+    let _ = fs::create_dir_all(&scratch);
+
+    eprintln!(
+        "{:<28} {:<18} {:>8} {:>22} {:>8} {:>8} {:>14} {:>14} {:>7} {:>7}",
+        "document",
+        "server",
+        "cold",
+        "key p50/p95/max",
+        "cpu/key",
+        "burst",
+        "hover p50/p95",
+        "compl p50/p95",
+        "RSS MB",
+        "CPU s"
+    );
+    let mut rows = Vec::new();
+    for doc in &documents {
+        for server in &servers {
+            let row = run(server, doc, &options, &scratch);
+            eprintln!("{}", plain_row(&row));
+            rows.push(row);
+        }
+    }
+
+    let check = if options.peers {
+        Some(check_vs_markdownlint(&ours, &scratch, &mut notes))
+    } else {
+        None
+    };
+    let _ = fs::remove_dir_all(&scratch);
+    print!("{}", markdown_report(&rows, check.flatten(), &notes));
+    ExitCode::SUCCESS
+}
+
+/// Builds the release server and returns its path.
+fn build_server() -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = docs::workspace_root();
+    eprintln!("building the release server ...");
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "joint-review-lsp",
+            "--bin",
+            "joint-review-lsp",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("cargo build exited with {status}"));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/joint-review-lsp"))
+}
+
+/// The first line `program args` prints, when it can be started (markdownlint-cli2 prints its
+/// version with its usage and exits with 2).
+fn version_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(text.lines().next().unwrap_or(program).trim().to_string())
+}
+
+fn initialize_params() -> Value {
+    json!({
+        "processId": std::process::id(),
+        "rootUri": null,
+        "capabilities": {
+            "general": { "positionEncodings": ["utf-16"] },
+            "textDocument": {
+                "synchronization": { "didSave": false },
+                "publishDiagnostics": { "versionSupport": true },
+                "hover": { "contentFormat": ["markdown", "plaintext"] },
+                "completion": { "completionItem": { "snippetSupport": true } }
+            }
+        }
+    })
+}
+
+/// Length of a line in UTF-16 code units (the negotiated encoding).
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row {
+    let mut c = Client::spawn(&server.program, &server.args)
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.program));
+    let (caps, _) = c.request("initialize", initialize_params());
+    c.notify("initialized", json!({}));
+    let caps = &caps["capabilities"];
+    let path = scratch.join(&doc.file_name);
+    let _ = fs::write(&path, &doc.text);
+    let uri = format!("file://{}", path.display());
+
+    // Diagnostics for `version` of our document (or any, for a server that sends no version).
+    let for_version = |version: i64| {
+        let uri = uri.clone();
+        move |p: &Value| {
+            p["uri"] == uri.as_str() && (p["version"].is_null() || p["version"] == version)
+        }
+    };
+
+    // Cold: didOpen -> first diagnostics.
+    let start = Instant::now();
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "markdown", "version": 1, "text": doc.text } }),
+    );
+    let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(1));
+    let cold = at - start;
+    c.drain(Duration::from_millis(50));
+
+    // Typing at the end of the typing line, one character at a time.
+    let line = doc.typing_line;
+    let mut col = utf16_len(doc.line(line));
+    let mut version = 1;
+    let mut typed = TYPED.chars().cycle();
+    let change = |c: &mut Client, version: i64, col: usize, ch: char| {
+        c.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": col } },
+                    "text": ch.to_string()
+                }]
+            }),
+        );
+    };
+    let cpu_before = c.cpu_time();
+    let mut samples = Vec::with_capacity(o.keystrokes);
+    for _ in 0..o.keystrokes {
+        version += 1;
+        let start = Instant::now();
+        change(&mut c, version, col, typed.next().unwrap());
+        col += 1;
+        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
+        samples.push(at - start);
+    }
+    let cpu_per_key = match (cpu_before, c.cpu_time()) {
+        (Some(a), Some(b)) if o.keystrokes > 0 => (b.saturating_sub(a)) / o.keystrokes as u32,
+        _ => Duration::ZERO,
+    };
+    let keystroke = Summary::of(&samples).unwrap_or(Summary {
+        p50: Duration::ZERO,
+        p95: Duration::ZERO,
+        max: Duration::ZERO,
+    });
+    c.drain(Duration::from_millis(50));
+
+    // A burst: changes back to back, then diagnostics for the last one.
+    let first = version + 1;
+    let mut last_sent = Instant::now();
+    for _ in 0..BURST {
+        version += 1;
+        last_sent = Instant::now();
+        change(&mut c, version, col, typed.next().unwrap());
+        col += 1;
+    }
+    let published = Cell::new(0);
+    let last = version;
+    let uri_ = uri.clone();
+    let (at, _) = c.wait_notification("textDocument/publishDiagnostics", |p| {
+        let v = p["version"].as_i64();
+        if p["uri"] == uri_.as_str() && v.is_some_and(|v| v >= first) {
+            published.set(published.get() + 1);
+        }
+        p["uri"] == uri_.as_str() && (v.is_none() || v == Some(last))
+    });
+    let burst_last = at - last_sent;
+    c.drain(Duration::from_millis(100));
+
+    // Hover on a heading, and completion there when offered.
+    let position = |character: usize| json!({ "textDocument": { "uri": uri }, "position": { "line": doc.heading_line, "character": character } });
+    let timed = |c: &mut Client, method: &str, params: Value| {
+        let times: Vec<Duration> = (0..o.requests)
+            .map(|_| c.request(method, params.clone()).1)
+            .collect();
+        Summary::of(&times)
+    };
+    let offers = |key: &str| caps.get(key).is_some_and(|v| !v.is_null() && *v != false);
+    let hover = if offers("hoverProvider") {
+        timed(&mut c, "textDocument/hover", position(4))
+    } else {
+        None
+    };
+    let completion = if offers("completionProvider") {
+        let end = utf16_len(doc.line(doc.heading_line));
+        timed(&mut c, "textDocument/completion", position(end))
+    } else {
+        None
+    };
+
+    let rss = c.peak_rss();
+    let cpu = c.cpu_time();
+    c.shutdown();
+    let _ = fs::remove_file(&path);
+    Row {
+        server: server.name.clone(),
+        doc: doc.label.clone(),
+        lines: doc.lines(),
+        bytes: doc.text.len(),
+        cold,
+        keystroke,
+        cpu_per_key,
+        burst_last,
+        burst_published: published.get(),
+        hover,
+        completion,
+        rss,
+        cpu,
+    }
+}
+
+fn pair(s: Option<Summary>) -> String {
+    s.map_or("n/a".into(), |s| format!("{} / {}", ms(s.p50), ms(s.p95)))
+}
+
+fn plain_row(r: &Row) -> String {
+    format!(
+        "{:<28} {:<18} {:>8} {:>22} {:>8} {:>8} {:>14} {:>14} {:>7} {:>7}",
+        r.doc,
+        r.server.chars().take(18).collect::<String>(),
+        ms(r.cold),
+        format!(
+            "{} / {} / {}",
+            ms(r.keystroke.p50),
+            ms(r.keystroke.p95),
+            ms(r.keystroke.max)
+        ),
+        ms(r.cpu_per_key),
+        ms(r.burst_last),
+        pair(r.hover),
+        pair(r.completion),
+        r.rss.map_or("?".into(), mb),
+        r.cpu
+            .map_or("?".into(), |c| format!("{:.2}", c.as_secs_f64())),
+    )
+}
+
+/// `check` over 50 real documents against `markdownlint-cli2` with MD043: median wall times.
+struct CheckTimes {
+    files: usize,
+    ours: Duration,
+    markdownlint: Duration,
+    markdownlint_version: String,
+}
+
+fn median_of(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn check_vs_markdownlint(
+    ours: &Path,
+    scratch: &Path,
+    notes: &mut Vec<String>,
+) -> Option<CheckTimes> {
+    let Some(version) = version_of("markdownlint-cli2", &["--help"]) else {
+        notes.push(
+            "markdownlint-cli2 is not installed (`npm install -g markdownlint-cli2`): the `check` comparison was not run."
+                .into(),
+        );
+        return None;
+    };
+    let dir = scratch.join("fifty");
+    let _ = fs::create_dir_all(&dir);
+    let real = docs::real_docs();
+    let files = 50;
+    for i in 0..files {
+        let d = &real[i % real.len()];
+        let _ = fs::write(dir.join(format!("{i:02}-{}", d.file_name)), &d.text);
+    }
+    // MD043 alone, with the joint-assessment template's headings after its title; "*" (any
+    // headings) stands for the preamble and the title, which name the project.
+    let template = fs::read_to_string(docs::workspace_root().join("grammars/joint-assessment.md"))
+        .unwrap_or_default();
+    let headings: Vec<&str> = std::iter::once("*")
+        .chain(
+            template
+                .lines()
+                .filter(|l| l.starts_with('#'))
+                .skip_while(|l| !l.contains("Joint-assessment of"))
+                .skip(1),
+        )
+        .collect();
+    let config = json!({ "config": { "default": false, "MD043": { "headings": headings } } });
+    let _ = fs::write(dir.join(".markdownlint-cli2.jsonc"), config.to_string());
+
+    let time = |program: &Path, args: &[&str]| {
+        let start = Instant::now();
+        let _ = Command::new(program)
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        start.elapsed()
+    };
+    eprintln!("timing `check` and markdownlint-cli2 over {files} documents ...");
+    let ours = median_of(5, || time(ours, &["check", "."]));
+    let markdownlint = median_of(5, || time(Path::new("markdownlint-cli2"), &["*.md"]));
+    let _ = fs::remove_dir_all(&dir);
+    Some(CheckTimes {
+        files,
+        ours,
+        markdownlint,
+        markdownlint_version: version,
+    })
+}
+
+fn machine() -> String {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU".to_string(), |(_, m)| m.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let kb: u64 = m.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!(", {:.0} GiB RAM", kb as f64 / 1024.0 / 1024.0))
+        })
+        .unwrap_or_default();
+    format!(
+        "{model}, {cores} CPUs (nproc){mem}, {}",
+        std::env::consts::OS
+    )
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        "cargo run --release -p joint-review-bench".into()
+    } else {
+        format!(
+            "cargo run --release -p joint-review-bench -- {}",
+            args.join(" ")
+        )
+    }
+}
+
+fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) -> String {
+    let mut out = String::new();
+    let revision = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(docs::workspace_root())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let _ = writeln!(out, "Machine: {}. Commit: {revision}.", machine());
+    let _ = writeln!(out, "Command: `{}`.", command_line());
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| document | lines | server | cold open -> diagnostics (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | burst of {BURST}: last version (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |"
+    );
+    let _ = writeln!(
+        out,
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} ({} KB) | {} | {} | {} | {} / {} / {} | {} | {} ({} published) | {} | {} | {} | {} |",
+            r.doc,
+            r.bytes / 1000,
+            r.lines,
+            r.server,
+            ms(r.cold),
+            ms(r.keystroke.p50),
+            ms(r.keystroke.p95),
+            ms(r.keystroke.max),
+            ms(r.cpu_per_key),
+            ms(r.burst_last),
+            r.burst_published,
+            pair(r.hover),
+            pair(r.completion),
+            r.rss.map_or("?".into(), mb),
+            r.cpu.map_or("?".into(), |c| format!("{:.2}", c.as_secs_f64())),
+        );
+    }
+    if let Some(c) = check {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "`joint-review-lsp check` over {} real documents (copies of the six): {} ms; `markdownlint-cli2` ({}) with only MD043 set to the joint-assessment template's headings, same files: {} ms (wall time, median of 5 runs each).",
+            c.files,
+            ms(c.ours),
+            c.markdownlint_version,
+            ms(c.markdownlint)
+        );
+    }
+    for n in notes {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{n}");
+    }
+    out
+}
