@@ -101,17 +101,34 @@ impl Alignment {
             }
         }
         // Then headings that hold all of a missing section's words.
+        let mut is_duplicate = vec![false; headings.len()];
+        for &(h, _) in &a.duplicates {
+            is_duplicate[h] = true;
+        }
+        // Each heading's words once, not once per section (thousands of headings stay cheap).
+        let heading_words: Vec<Vec<String>> = if a.section_match.iter().any(Option::is_none) {
+            headings
+                .iter()
+                .map(|h| matching::content_words(&h.text))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (s, section) in outline.sections.iter().enumerate() {
             if a.section_match[s].is_some() {
                 continue;
             }
+            let wordings: Vec<Vec<String>> = std::iter::once(&section.title)
+                .chain(&section.aliases)
+                .map(|t| matching::content_words(t))
+                .collect();
             let candidates: Vec<usize> = (0..headings.len())
                 .filter(|&h| {
                     a.is_free(h)
-                        && !a.duplicates.iter().any(|d| d.0 == h)
-                        && std::iter::once(&section.title)
-                            .chain(&section.aliases)
-                            .any(|t| matching::contains_all_words(&headings[h].text, t))
+                        && !is_duplicate[h]
+                        && wordings
+                            .iter()
+                            .any(|w| matching::holds_all_words(&heading_words[h], w))
                 })
                 .collect();
             if let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) {

@@ -183,7 +183,12 @@ impl Syntax {
     pub fn anchor_links(&self, doc: &Document, cache: &mut InlineCache) -> Vec<AnchorLink> {
         let mut links = Vec::new();
         for &inline in &self.inlines {
-            let facts = cache.facts(&doc.slice(inline));
+            let text = doc.slice(inline);
+            // An inline link is `](` then the destination: without it there is nothing to parse.
+            if !text.contains("](") {
+                continue;
+            }
+            let facts = cache.facts(&text);
             for link in &facts.links {
                 if let Some(anchor) = link.destination.strip_prefix('#') {
                     links.push(AnchorLink {
@@ -206,7 +211,12 @@ impl Syntax {
 
     /// The heading whose line holds `offset`.
     pub fn heading_at(&self, offset: usize) -> Option<usize> {
-        self.headings.iter().position(|h| h.range.touches(offset))
+        // Headings are in document order and apart (a line break at least between two).
+        let h = self
+            .headings
+            .partition_point(|h| h.range.start <= offset)
+            .checked_sub(1)?;
+        self.headings[h].range.touches(offset).then_some(h)
     }
 }
 
@@ -432,6 +442,14 @@ pub struct InlineFacts {
     pub links: Vec<InlineLink>,
 }
 
+/// The bytes that can start or end inline markup that [`render`] removes or that makes a link.
+const INLINE_MARKUP: &[u8] = b"*_~`[<\\";
+/// Inline content with more markup characters than this is not parsed (see `InlineCache::parse`);
+/// real headings, table cells and link lists have a few dozen at most.
+const MAX_INLINE_MARKUP: usize = 256;
+/// Inline content longer than this is not parsed either.
+const MAX_INLINE_BYTES: usize = 64 * 1024;
+
 /// Inline parses, keyed by the inline text, kept from one analysis to the next. Entries not
 /// used by the last analysis are dropped by [`InlineCache::sweep`].
 pub struct InlineCache {
@@ -473,11 +491,19 @@ impl InlineCache {
     }
 
     fn parse(&mut self, text: &str) -> InlineFacts {
+        let plain = || InlineFacts {
+            rendered: text.trim().to_string(),
+            links: Vec::new(),
+        };
+        // Without markup characters the rendered text is the text itself. With too many, or
+        // too much text, it is taken as written: tree-sitter-md's inline scanner is quadratic
+        // in runs of delimiters and in unmatched openers (16 000 `*` take seconds).
+        let markup = text.bytes().filter(|b| INLINE_MARKUP.contains(b)).count();
+        if markup == 0 || markup > MAX_INLINE_MARKUP || text.len() > MAX_INLINE_BYTES {
+            return plain();
+        }
         let Some(tree) = self.parser.parse(text, None) else {
-            return InlineFacts {
-                rendered: text.to_string(),
-                links: Vec::new(),
-            };
+            return plain();
         };
         let root = tree.root_node();
         let mut links = Vec::new();
@@ -586,6 +612,40 @@ mod tests {
         let s = syntax("# A\n\n| a | b |\n| -- | -- |\n| x | y |\n| | |\n| z | w |\n\n## B\n");
         assert_eq!(s.headings.len(), 2);
         assert_eq!(s.tables[0].rows.len(), 4);
+    }
+
+    #[test]
+    fn inline_text_without_markup_is_not_parsed_but_renders_the_same() {
+        let mut cache = InlineCache::new();
+        for text in [
+            "Plain words",
+            "  padded  ",
+            "a & b; c > d",
+            "Q&amp;A 1.0 (x)",
+            "x  \ny",
+        ] {
+            let parsed = cache.parser.parse(text, None).unwrap();
+            assert_eq!(
+                cache.facts(text).rendered,
+                render(parsed.root_node(), text).trim(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pathological_inline_content_is_taken_as_written() {
+        let mut cache = InlineCache::new();
+        for text in [
+            "*".repeat(100_000),
+            "*a **b ".repeat(10_000),
+            "x".repeat(100_000),
+        ] {
+            let start = std::time::Instant::now();
+            assert_eq!(cache.facts(&text).rendered, text.trim());
+            assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        }
+        assert_eq!(cache.facts("**Bold** and `code`").rendered, "Bold and code");
     }
 
     #[test]

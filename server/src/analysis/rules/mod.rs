@@ -72,9 +72,10 @@ impl Context<'_> {
 
     /// The heading whose section holds `offset` (the innermost).
     pub fn heading_containing(&self, offset: usize) -> Option<usize> {
+        // Headings are in document order: a binary search keeps rules linear in the document.
         self.syntax
             .headings
-            .iter()
-            .rposition(|h| h.range.start <= offset)
+            .partition_point(|h| h.range.start <= offset)
+            .checked_sub(1)
     }
 }
