@@ -20,6 +20,12 @@ pub struct Document {
     parser: Option<Parser>,
 }
 
+/// Documents longer than this (2 MiB) are kept, so positions still convert, but not parsed or
+/// checked: tree-sitter-md takes up to a second per megabyte on a slow machine and re-reads a
+/// whole paragraph on each keystroke, and the longest real review is about 100 KB. This bounds
+/// the work of every change and request.
+pub const MAX_PARSED_BYTES: usize = 2 * 1024 * 1024;
+
 /// A parser for the Markdown block grammar.
 pub fn block_parser() -> Parser {
     let mut parser = Parser::new();
@@ -36,6 +42,12 @@ pub fn block_parser() -> Parser {
 /// table ends) after a filled row, or a `|||` header row, turns the rest of the document into
 /// one `ERROR` node, losing every heading after it.
 fn parse_rope(parser: &mut Parser, rope: &Rope, old: Option<&Tree>) -> Tree {
+    if rope.len_bytes() > MAX_PARSED_BYTES {
+        // Too large to check: the tree of an empty document.
+        return parser
+            .parse("", None)
+            .expect("tree-sitter returns a tree when no timeout or cancellation is set");
+    }
     let mut read = |byte: usize, _: Point| parser_view(rope, byte);
     // Without a timeout or cancellation flag tree-sitter always returns a tree.
     parser
@@ -163,6 +175,11 @@ impl Document {
         self.rope.len_bytes() == 0
     }
 
+    /// Longer than [`MAX_PARSED_BYTES`]: not parsed, not checked.
+    pub fn is_too_large(&self) -> bool {
+        self.rope.len_bytes() > MAX_PARSED_BYTES
+    }
+
     /// The whole text (a copy).
     pub fn text(&self) -> String {
         self.rope.to_string()
@@ -177,8 +194,14 @@ impl Document {
 
     /// The largest char boundary at or before `offset` (clamped to the document).
     pub fn floor_char_boundary(&self, offset: usize) -> usize {
-        let offset = offset.min(self.rope.len_bytes());
-        self.rope.char_to_byte(self.rope.byte_to_char(offset))
+        let len = self.rope.len_bytes();
+        let mut offset = offset.min(len);
+        // Back over UTF-8 continuation bytes (`0b10xx_xxxx`): at most three. Cheaper than
+        // counting chars, and the rules slice the document thousands of times.
+        while offset > 0 && offset < len && self.rope.byte(offset) & 0xC0 == 0x80 {
+            offset -= 1;
+        }
+        offset
     }
 
     /// Replaces `range` (clamped to the document and to char boundaries) with `new_text`, and
@@ -186,6 +209,10 @@ impl Document {
     pub fn apply_change(&mut self, range: TextRange, new_text: &str) -> InputEdit {
         let start = self.floor_char_boundary(range.start);
         let old_end = self.floor_char_boundary(range.end).max(start);
+        if self.is_too_large() || self.len() - (old_end - start) + new_text.len() > MAX_PARSED_BYTES
+        {
+            return self.apply_change_unparsed(start, old_end, new_text);
+        }
         // An empty row is seen by the parser with one byte changed (see `parser_view`); when an
         // edit makes or unmakes one, the whole line is reported as edited so the parser
         // re-reads the changed view. Widening is always allowed: an edit may claim more.
@@ -233,6 +260,29 @@ impl Document {
         let parser = self.parser.get_or_insert_with(block_parser);
         self.tree = parse_rope(parser, &self.rope, Some(&self.tree));
         edit
+    }
+
+    /// [`apply_change`](Self::apply_change) when the document is or becomes too large to
+    /// parse: the tree is made from scratch (empty while too large, the whole document again
+    /// when it shrinks back under the limit).
+    fn apply_change_unparsed(&mut self, start: usize, old_end: usize, new_text: &str) -> InputEdit {
+        let start_position = self.point(start);
+        let old_end_position = self.point(old_end);
+        let start_char = self.rope.byte_to_char(start);
+        let old_end_char = self.rope.byte_to_char(old_end);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, new_text);
+        let new_end = start + new_text.len();
+        let parser = self.parser.get_or_insert_with(block_parser);
+        self.tree = parse_rope(parser, &self.rope, None);
+        InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position: self.point(new_end),
+        }
     }
 
     /// Replaces the whole text (full-document sync) and parses from scratch.
@@ -285,5 +335,47 @@ pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
                 return out;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_over_the_limit_are_kept_but_not_parsed() {
+        let big = "# a\n".repeat(MAX_PARSED_BYTES / 4 + 1);
+        let mut doc = Document::new(&big);
+        assert!(doc.is_too_large());
+        assert_eq!(doc.tree().root_node().end_byte(), 0);
+        doc.apply_change(TextRange::new(0, 4), "# b\n");
+        assert_eq!(doc.len(), big.len());
+        assert_eq!(doc.tree().root_node().end_byte(), 0);
+        // Back under the limit: parsed again, as a fresh parse would.
+        doc.apply_change(TextRange::new(8, doc.len()), "\n## c\n");
+        assert!(!doc.is_too_large());
+        assert_eq!(doc.text(), "# b\n# a\n\n## c\n");
+        assert_eq!(
+            tree_shape(doc.tree()),
+            tree_shape(&doc.parse_from_scratch())
+        );
+        // And over it again.
+        doc.apply_change(TextRange::empty(doc.len()), &big);
+        assert!(doc.is_too_large());
+        assert_eq!(doc.tree().root_node().end_byte(), 0);
+    }
+
+    #[test]
+    fn out_of_bounds_ranges_are_clamped() {
+        let mut doc = Document::new("# é\n");
+        // Inside the two bytes of `é`: rounded down to its start.
+        doc.apply_change(TextRange::new(3, 3), "x");
+        assert_eq!(doc.text(), "# xé\n");
+        doc.apply_change(TextRange::new(100, 200), "tail");
+        assert_eq!(doc.text(), "# xé\ntail");
+        assert_eq!(
+            tree_shape(doc.tree()),
+            tree_shape(&doc.parse_from_scratch())
+        );
     }
 }

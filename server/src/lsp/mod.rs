@@ -4,10 +4,12 @@
 //! - `state.rs`: open documents, their versions and their latest analysis.
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
+//! - `memory.rs`: freed memory given back to the system after documents are closed.
 //! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
 //!   connection).
 
 mod convert;
+mod memory;
 mod server;
 mod settings;
 mod state;

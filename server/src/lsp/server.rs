@@ -20,6 +20,11 @@ use crate::analysis::hover;
 use crate::analysis::outline::Requirement;
 use crate::analysis::text::LineIndex;
 
+/// At most this many diagnostics are published for a document (the first, in document order):
+/// a pathological document can have a hundred thousand, which no editor shows usefully and
+/// which would take seconds to send.
+const MAX_PUBLISHED: usize = 1000;
+
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
@@ -87,10 +92,17 @@ impl Backend {
                 return;
             };
             open.latest = Some(analyzed.clone());
-            let diagnostics: Vec<Diagnostic> = analyzed
-                .analysis
-                .diagnostics
+            let all = &analyzed.analysis.diagnostics;
+            if all.len() > MAX_PUBLISHED {
+                tracing::warn!(
+                    "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
+                    uri.as_str(),
+                    all.len()
+                );
+            }
+            let diagnostics: Vec<Diagnostic> = all
                 .iter()
+                .take(MAX_PUBLISHED)
                 .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
                 .collect();
             (encoding, diagnostics)
@@ -222,6 +234,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         state::lock(&self.state).docs.remove(&uri);
+        super::memory::release_soon();
         let _order = self.publishing.lock().await;
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

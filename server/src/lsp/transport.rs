@@ -20,7 +20,8 @@
 //!   positions after it stay right; serde_json would reject the whole message. The halves are
 //!   not re-paired across changes: each becomes its own U+FFFD.
 //! - A request for an unknown `$/` method gets `-32601` here: tower-lsp answers nothing at all
-//!   to those.
+//!   to those. A `shutdown` with parameters gets `-32602` here: tower-lsp would shut down and
+//!   answer with an error.
 //!
 //! Output: tower-lsp writes into another pipe; a pump cuts it into frames and hands them to the
 //! one task that writes stdout, which also writes this layer's own error responses, so frames
@@ -48,6 +49,7 @@ const KEPT_TAIL: usize = 256;
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
 
 /// What the decoder found in the input.
 #[derive(Debug, PartialEq)]
@@ -321,6 +323,15 @@ pub fn validate(body: Vec<u8>) -> Event {
                 id,
                 code: METHOD_NOT_FOUND,
                 message: format!("unknown method {method}"),
+            };
+        }
+        // tower-lsp enters its shut-down state before it checks `shutdown`'s parameters: with
+        // parameters it would answer "invalid params" and yet refuse every later request.
+        if method == "shutdown" && !value.get("params").is_none_or(Value::is_null) {
+            return Event::Reply {
+                id,
+                code: INVALID_PARAMS,
+                message: "shutdown takes no parameters".to_string(),
             };
         }
     }
