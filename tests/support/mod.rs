@@ -357,6 +357,58 @@ impl Server {
     }
 }
 
+/// Raw access for robustness tests: malformed frames, chosen ids, the process.
+impl Server {
+    /// Writes `bytes` to the server's stdin as they are (no framing added).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let Some(stdin) = self.stdin.as_mut() else {
+            self.fail("send after stdin was closed");
+        };
+        if let Err(e) = stdin.write_all(bytes).and_then(|_| stdin.flush()) {
+            self.fail(&format!("cannot write to the server: {e}"));
+        }
+    }
+
+    /// An id no request of this client has used, for hand-made requests.
+    pub fn fresh_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Waits for the response to the request with this id: `Ok(result)` or `Err(error)`.
+    pub fn response(&mut self, id: i64) -> Result<Value, Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(response) = self.responses.remove(&id) {
+                return match response.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
+                };
+            }
+            if !self.pump(deadline) {
+                self.fail(&format!("no response to id {id} within {TIMEOUT:?}"));
+            }
+        }
+    }
+
+    /// True when a response for this id arrived (within `wait`); it stays available.
+    pub fn has_response(&mut self, id: i64, wait: Duration) -> bool {
+        self.drain_for(wait);
+        self.responses.contains_key(&id)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status if the process has ended.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stdin.take();

@@ -102,32 +102,37 @@ impl Alignment {
                 }
             }
         }
-        // Then headings that hold all of a missing section's words (each heading's words
-        // folded once, when first needed).
-        let mut heading_words: Vec<Option<Vec<String>>> = vec![None; headings.len()];
+        // Then headings that hold all of a missing section's words.
+        let mut is_duplicate = vec![false; headings.len()];
+        for &(h, _) in &a.duplicates {
+            is_duplicate[h] = true;
+        }
+        // Each heading's words once, not once per section (thousands of headings stay cheap).
+        let heading_words: Vec<Vec<String>> = if a.section_match.iter().any(Option::is_none) {
+            headings
+                .iter()
+                .map(|h| matching::content_words(&h.text))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (s, section) in outline.sections.iter().enumerate() {
             if a.section_match[s].is_some() {
                 continue;
             }
-            let needed: Vec<Vec<String>> = std::iter::once(&section.title)
+            let wordings: Vec<Vec<String>> = std::iter::once(&section.title)
                 .chain(&section.aliases)
                 .map(|t| matching::content_words(t))
-                .filter(|w| w.len() >= 2)
                 .collect();
-            if needed.is_empty() {
-                continue;
-            }
-            let mut candidates = Vec::new();
-            for h in 0..headings.len() {
-                if !a.is_free(h) || a.duplicates.iter().any(|d| d.0 == h) {
-                    continue;
-                }
-                let have = heading_words[h]
-                    .get_or_insert_with(|| matching::content_words(&headings[h].text));
-                if needed.iter().any(|n| n.iter().all(|w| have.contains(w))) {
-                    candidates.push(h);
-                }
-            }
+            let candidates: Vec<usize> = (0..headings.len())
+                .filter(|&h| {
+                    a.is_free(h)
+                        && !is_duplicate[h]
+                        && wordings
+                            .iter()
+                            .any(|w| matching::holds_all_words(&heading_words[h], w))
+                })
+                .collect();
             if let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) {
                 a.assign(s, chosen, MatchKind::Contains);
             }

@@ -5,7 +5,7 @@
 //! space, then turn each space into `-` (no merging, no trimming). A repeated anchor gets
 //! `-1`, `-2`, ... (the first one not taken).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
@@ -33,14 +33,22 @@ fn keeps(ch: char) -> bool {
 /// The anchors of a document's headings, in order, duplicates numbered as GitHub does.
 pub fn anchors<'a>(rendered_headings: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut taken = HashSet::new();
+    // Per base, the last number tried: numbers below it are taken already, so the search for
+    // the next free one resumes there (linear overall, even for thousands of equal headings).
+    let mut tried: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for text in rendered_headings {
         let base = slug(text);
         let mut anchor = base.clone();
-        let mut n = 0;
-        while !taken.insert(anchor.clone()) {
-            n += 1;
-            anchor = format!("{base}-{n}");
+        if !taken.insert(anchor.clone()) {
+            let n = tried.entry(base.clone()).or_insert(0);
+            loop {
+                *n += 1;
+                anchor = format!("{base}-{n}");
+                if taken.insert(anchor.clone()) {
+                    break;
+                }
+            }
         }
         out.push(anchor);
     }
@@ -77,6 +85,10 @@ mod tests {
         assert_eq!(
             anchors(["Goals", "Goals", "Goals-1", "Goals"]),
             ["goals", "goals-1", "goals-1-1", "goals-2"]
+        );
+        assert_eq!(
+            anchors(["a-1", "a", "a", "a-3", "a", "a"]),
+            ["a-1", "a", "a-2", "a-3", "a-4", "a-5"]
         );
     }
 }

@@ -68,7 +68,12 @@ pub fn select(
 /// `<!-- joint-review-lsp: outline=NAME -->` on one of the first lines.
 pub fn from_comment(head: &str) -> Option<&'static Outline> {
     for line in head.lines().take(COMMENT_LINES) {
-        let Some(rest) = line.trim().strip_prefix("<!--") else {
+        // A byte order mark may start the first line.
+        let Some(rest) = line
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .strip_prefix("<!--")
+        else {
             continue;
         };
         let Some(rest) = rest.trim_start().strip_prefix("joint-review-lsp:") else {
@@ -147,6 +152,11 @@ mod tests {
         let comment = "<!-- joint-review-lsp: outline=self-assessment -->\n# Joint-review of X";
         assert_eq!(
             name(comment, &["Joint-review of X"], None, &cfg),
+            ("self-assessment", OutlineSource::Comment)
+        );
+        let with_bom = format!("\u{feff}{comment}");
+        assert_eq!(
+            name(&with_bom, &["Joint-review of X"], None, &cfg),
             ("self-assessment", OutlineSource::Comment)
         );
         assert_eq!(

@@ -20,6 +20,12 @@ pub struct Document {
     parser: Option<Parser>,
 }
 
+/// Documents longer than this (2 MiB) are kept, so positions still convert, but not parsed or
+/// checked: tree-sitter-md takes up to a second per megabyte on a slow machine and re-reads a
+/// whole paragraph on each keystroke, and the longest real review is about 100 KB. This bounds
+/// the work of every change and request.
+pub const MAX_PARSED_BYTES: usize = 2 * 1024 * 1024;
+
 /// A parser for the Markdown block grammar.
 pub fn block_parser() -> Parser {
     let mut parser = Parser::new();
@@ -36,6 +42,12 @@ pub fn block_parser() -> Parser {
 /// table ends) after a filled row, or a `|||` header row, turns the rest of the document into
 /// one `ERROR` node, losing every heading after it.
 fn parse_rope(parser: &mut Parser, rope: &Rope, old: Option<&Tree>) -> Tree {
+    if rope.len_bytes() > MAX_PARSED_BYTES {
+        // Too large to check: the tree of an empty document.
+        return parser
+            .parse("", None)
+            .expect("tree-sitter returns a tree when no timeout or cancellation is set");
+    }
     let mut read = |byte: usize, _: Point| parser_view(rope, byte);
     // Without a timeout or cancellation flag tree-sitter always returns a tree.
     parser
@@ -163,6 +175,11 @@ impl Document {
         self.rope.len_bytes() == 0
     }
 
+    /// Longer than [`MAX_PARSED_BYTES`]: not parsed, not checked.
+    pub fn is_too_large(&self) -> bool {
+        self.rope.len_bytes() > MAX_PARSED_BYTES
+    }
+
     /// The whole text (a copy).
     pub fn text(&self) -> String {
         self.rope.to_string()
@@ -235,6 +252,10 @@ impl Document {
     pub fn apply_change(&mut self, range: TextRange, new_text: &str) -> InputEdit {
         let start = self.floor_char_boundary(range.start);
         let old_end = self.floor_char_boundary(range.end).max(start);
+        if self.is_too_large() || self.len() - (old_end - start) + new_text.len() > MAX_PARSED_BYTES
+        {
+            return self.apply_change_unparsed(start, old_end, new_text);
+        }
         // An empty row is seen by the parser with one byte changed (see `parser_view`); when an
         // edit makes or unmakes one, the whole line is reported as edited so the parser
         // re-reads the changed view. Widening is always allowed: an edit may claim more.
@@ -282,6 +303,29 @@ impl Document {
         let parser = self.parser.get_or_insert_with(block_parser);
         self.tree = parse_rope(parser, &self.rope, Some(&self.tree));
         edit
+    }
+
+    /// [`apply_change`](Self::apply_change) when the document is or becomes too large to
+    /// parse: the tree is made from scratch (empty while too large, the whole document again
+    /// when it shrinks back under the limit).
+    fn apply_change_unparsed(&mut self, start: usize, old_end: usize, new_text: &str) -> InputEdit {
+        let start_position = self.point(start);
+        let old_end_position = self.point(old_end);
+        let start_char = self.rope.byte_to_char(start);
+        let old_end_char = self.rope.byte_to_char(old_end);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, new_text);
+        let new_end = start + new_text.len();
+        let parser = self.parser.get_or_insert_with(block_parser);
+        self.tree = parse_rope(parser, &self.rope, None);
+        InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position: self.point(new_end),
+        }
     }
 
     /// Replaces the whole text (full-document sync) and parses from scratch.

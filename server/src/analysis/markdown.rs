@@ -572,6 +572,14 @@ pub struct InlineFacts {
     pub links: Vec<InlineLink>,
 }
 
+/// The bytes that can start or end inline markup that [`render`] removes or that makes a link.
+const INLINE_MARKUP: &[u8] = b"*_~`[<\\";
+/// Inline content with more markup characters than this is not parsed (see `InlineCache::parse`);
+/// real headings, table cells and link lists have a few dozen at most.
+const MAX_INLINE_MARKUP: usize = 256;
+/// Inline content longer than this is not parsed either.
+const MAX_INLINE_BYTES: usize = 64 * 1024;
+
 /// Inline parses, keyed by the inline text, kept from one analysis to the next. Entries not
 /// used by the last analysis are dropped by [`InlineCache::sweep`].
 pub struct InlineCache {
@@ -650,11 +658,19 @@ impl InlineCache {
     }
 
     fn parse(&mut self, text: &str) -> InlineFacts {
+        let plain = || InlineFacts {
+            rendered: text.trim().to_string(),
+            links: Vec::new(),
+        };
+        // Without markup characters the rendered text is the text itself. With too many, or
+        // too much text, it is taken as written: tree-sitter-md's inline scanner is quadratic
+        // in runs of delimiters and in unmatched openers (16 000 `*` take seconds).
+        let markup = text.bytes().filter(|b| INLINE_MARKUP.contains(b)).count();
+        if markup == 0 || markup > MAX_INLINE_MARKUP || text.len() > MAX_INLINE_BYTES {
+            return plain();
+        }
         let Some(tree) = self.parser.parse(text, None) else {
-            return InlineFacts {
-                rendered: text.to_string(),
-                links: Vec::new(),
-            };
+            return plain();
         };
         let root = tree.root_node();
         let mut links = Vec::new();
@@ -815,6 +831,40 @@ mod tests {
                 "step {step}"
             );
         }
+    }
+
+    #[test]
+    fn inline_text_without_markup_is_not_parsed_but_renders_the_same() {
+        let mut cache = InlineCache::new();
+        for text in [
+            "Plain words",
+            "  padded  ",
+            "a & b; c > d",
+            "Q&amp;A 1.0 (x)",
+            "x  \ny",
+        ] {
+            let parsed = cache.parser.parse(text, None).unwrap();
+            assert_eq!(
+                cache.facts(text).rendered,
+                render(parsed.root_node(), text).trim(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pathological_inline_content_is_taken_as_written() {
+        let mut cache = InlineCache::new();
+        for text in [
+            "*".repeat(100_000),
+            "*a **b ".repeat(10_000),
+            "x".repeat(100_000),
+        ] {
+            let start = std::time::Instant::now();
+            assert_eq!(cache.facts(&text).rendered, text.trim());
+            assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        }
+        assert_eq!(cache.facts("**Bold** and `code`").rendered, "Bold and code");
     }
 
     #[test]

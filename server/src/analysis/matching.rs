@@ -69,12 +69,13 @@ pub fn content_words(title: &str) -> Vec<String> {
 /// "Security Hygiene and Secure Development Practices" holds "Secure Development Practices".
 /// One-word titles ("Background") never match this way: "Background Controller" is not it.
 pub fn contains_all_words(heading: &str, section: &str) -> bool {
-    let needed = content_words(section);
-    if needed.len() < 2 {
-        return false;
-    }
-    let have = content_words(heading);
-    needed.iter().all(|w| have.contains(w))
+    holds_all_words(&content_words(heading), &content_words(section))
+}
+
+/// [`contains_all_words`] on [`content_words`] the caller computed once (a document may have
+/// thousands of headings).
+pub fn holds_all_words(heading_words: &[String], section_words: &[String]) -> bool {
+    section_words.len() >= 2 && section_words.iter().all(|w| heading_words.contains(w))
 }
 
 #[cfg(test)]

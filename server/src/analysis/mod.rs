@@ -87,7 +87,12 @@ pub fn analyze(
         anchors: &anchors,
         links: &links,
     };
-    let mut diagnostics = rules::run(&ctx, cache);
+    // A document too large to parse has no syntax: nothing to report (see `Document`).
+    let mut diagnostics = if doc.is_too_large() {
+        Vec::new()
+    } else {
+        rules::run(&ctx, cache)
+    };
     diagnostics.retain_mut(|d| match config.severity_of(d.code) {
         Some(severity) => {
             d.severity = severity;

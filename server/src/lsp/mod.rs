@@ -4,11 +4,16 @@
 //! - `state.rs`: open documents, their versions and their latest analysis.
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
+//! - `memory.rs`: freed memory given back to the system after documents are closed.
+//! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
+//!   connection).
 
 mod convert;
+mod memory;
 mod server;
 mod settings;
 mod state;
+pub mod transport;
 
 use std::process::ExitCode;
 
@@ -43,9 +48,10 @@ pub fn run_stdio() -> ExitCode {
     let shutdown = runtime.block_on(async {
         let (service, socket) = LspService::new(server::Backend::new);
         let shutdown = service.inner().shutdown_flag();
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        let (input, output, transport) =
+            transport::Transport::start(tokio::io::stdin(), tokio::io::stdout());
+        Server::new(input, output, socket).serve(service).await;
+        transport.finish(std::time::Duration::from_secs(2)).await;
         shutdown.load(std::sync::atomic::Ordering::SeqCst)
     });
     let code = if shutdown { 0 } else { 1 };

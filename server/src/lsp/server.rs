@@ -22,6 +22,11 @@ use crate::analysis::hover;
 use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::{folding, lens, navigation, symbols};
 
+/// At most this many diagnostics are published for a document (the first, in document order):
+/// a pathological document can have a hundred thousand, which no editor shows usefully and
+/// which would take seconds to send.
+const MAX_PUBLISHED: usize = 1000;
+
 /// Cheap to clone (handles only): an analysis task carries its own copy.
 #[derive(Clone)]
 pub struct Backend {
@@ -97,10 +102,17 @@ impl Backend {
                 return;
             };
             open.latest = Some(analyzed.clone());
-            let diagnostics: Vec<Diagnostic> = analyzed
-                .analysis
-                .diagnostics
+            let all = &analyzed.analysis.diagnostics;
+            if all.len() > MAX_PUBLISHED {
+                tracing::warn!(
+                    "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
+                    uri.as_str(),
+                    all.len()
+                );
+            }
+            let diagnostics: Vec<Diagnostic> = all
                 .iter()
+                .take(MAX_PUBLISHED)
                 .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
                 .collect();
             (encoding, diagnostics)
@@ -315,6 +327,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         state::lock(&self.state).docs.remove(&uri);
+        super::memory::release_soon();
         let _order = self.publishing.lock().await;
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

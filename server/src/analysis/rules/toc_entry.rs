@@ -9,6 +9,8 @@
 //! The fix adds the entry after the listed sibling before it, in that sibling's list style.
 
 use crate::analysis::diagnostics::{Code, Diagnostic, Fix};
+use std::collections::HashSet;
+
 use crate::analysis::text::TextRange;
 use crate::analysis::{toc, Context};
 
@@ -22,9 +24,12 @@ pub struct Toc {
 
 /// Finds the document's table of contents.
 pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
+    // Links are in document order: a binary search finds those of a list (there may be
+    // thousands of lists and links).
     let links_in = |range: TextRange| -> Vec<usize> {
-        (0..ctx.links.len())
-            .filter(|&i| range.contains(ctx.links[i].range.start))
+        let first = ctx.links.partition_point(|l| l.range.start < range.start);
+        (first..ctx.links.len())
+            .take_while(|&i| range.contains(ctx.links[i].range.start))
             .collect()
     };
     let toc_section = ctx.outline.sections.iter().position(|s| s.is_toc);
@@ -67,12 +72,14 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(toc) = table_of_contents(ctx) else {
         return;
     };
+    let resolver = super::toc_link::Resolver::new(ctx);
     let listed: Vec<usize> = toc
         .links
         .iter()
         // A broken link that clearly means a heading lists it: `toc-link` reports the link.
         .filter_map(|&l| {
-            super::toc_link::resolve(ctx, &ctx.links[l])
+            resolver
+                .resolve(ctx, &ctx.links[l])
                 .map(Some)
                 .unwrap_or_else(|guess| guess)
         })
@@ -84,8 +91,17 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // Top-level: under no heading, or under one above the table (the title, a preamble).
     let is_top =
         |h: usize| parents[h].is_none_or(|p| ctx.syntax.headings[p].range.start < toc.range.start);
+    // Lookups for the loop below, so it stays linear with thousands of headings and links.
+    let mut is_listed = vec![false; ctx.syntax.headings.len()];
+    for &l in &listed {
+        is_listed[l] = true;
+    }
+    let mut families: HashSet<(Option<usize>, bool)> = HashSet::new();
+    for &l in &listed {
+        families.insert((parents[l], is_top(l)));
+    }
     for (h, heading) in ctx.syntax.headings.iter().enumerate() {
-        if listed.contains(&h)
+        if is_listed[h]
             || Some(h) == ctx.alignment.title
             || Some(h) == ctx.alignment.preamble
             || Some(h) == toc.heading
@@ -94,10 +110,9 @@ pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let family_listed = listed
-            .iter()
-            .any(|&l| l != h && parents[l] == parents[h] && (is_top(l) == is_top(h)));
-        let parent_listed = is_top(h) || parents[h].is_some_and(|p| listed.contains(&p));
+        // (`h` itself is not listed: a listed sibling of the same kind is another heading.)
+        let family_listed = families.contains(&(parents[h], is_top(h)));
+        let parent_listed = is_top(h) || parents[h].is_some_and(|p| is_listed[p]);
         if !(family_listed && parent_listed) {
             continue;
         }

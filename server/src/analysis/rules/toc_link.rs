@@ -4,6 +4,8 @@
 //! When a heading has the link text's wording, or an anchor that the link's anchor is a
 //! prefix of, the diagnostic names it and the fix points the link there.
 
+use std::collections::HashMap;
+
 use crate::analysis::diagnostics::{Code, Diagnostic, Edit, Fix};
 use crate::analysis::markdown::AnchorLink;
 use crate::analysis::matching;
@@ -11,32 +13,65 @@ use crate::analysis::Context;
 
 /// The heading a link points to (`Ok`), or the heading it most likely means (`Err(Some)`).
 pub fn resolve(ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>> {
-    let wanted = link.anchor.to_lowercase();
-    if let Some(h) = ctx.anchors.iter().position(|a| *a == wanted) {
-        return Ok(h);
+    Resolver::new(ctx).resolve(ctx, link)
+}
+
+/// [`resolve`] for many links: the lookups are built once (a document may have thousands of
+/// links and headings; searching the headings for each link would be quadratic).
+pub struct Resolver {
+    /// Heading by anchor.
+    anchor: HashMap<String, usize>,
+    /// First heading by matching key.
+    heading_key: HashMap<String, usize>,
+    /// First outline section by any of its keys.
+    section_key: HashMap<String, usize>,
+}
+
+impl Resolver {
+    pub fn new(ctx: &Context) -> Resolver {
+        let mut anchor = HashMap::new();
+        for (h, a) in ctx.anchors.iter().enumerate() {
+            anchor.entry(a.clone()).or_insert(h);
+        }
+        let mut heading_key = HashMap::new();
+        for (h, heading) in ctx.syntax.headings.iter().enumerate() {
+            heading_key.entry(matching::key(&heading.text)).or_insert(h);
+        }
+        let mut section_key = HashMap::new();
+        for (s, section) in ctx.outline.sections.iter().enumerate() {
+            for key in section.keys() {
+                section_key.entry(key).or_insert(s);
+            }
+        }
+        Resolver {
+            anchor,
+            heading_key,
+            section_key,
+        }
     }
-    let by_words = |key: &str| ctx.alignment.heading_keys.iter().position(|k| k == key);
-    // A link named after a template section points to the heading taken as that section.
-    let by_section = |key: &str| {
-        let s = ctx
-            .outline
-            .sections
-            .iter()
-            .position(|s| s.keys().any(|k| k == key))?;
-        ctx.alignment.heading_of(s)
-    };
-    let text_key = matching::key(&link.text);
-    let anchor_key = matching::key(&wanted.replace('-', " "));
-    Err(by_words(&text_key)
-        .or_else(|| by_words(&anchor_key))
-        .or_else(|| by_section(&text_key))
-        .or_else(|| by_section(&anchor_key))
-        .filter(|&h| !ctx.anchors[h].is_empty()))
+
+    pub fn resolve(&self, ctx: &Context, link: &AnchorLink) -> Result<usize, Option<usize>> {
+        let wanted = link.anchor.to_lowercase();
+        if let Some(&h) = self.anchor.get(&wanted) {
+            return Ok(h);
+        }
+        let by_words = |key: &str| self.heading_key.get(key).copied();
+        // A link named after a template section points to the heading taken as that section.
+        let by_section = |key: &str| ctx.alignment.heading_of(*self.section_key.get(key)?);
+        let text_key = matching::key(&link.text);
+        let anchor_key = matching::key(&wanted.replace('-', " "));
+        Err(by_words(&text_key)
+            .or_else(|| by_words(&anchor_key))
+            .or_else(|| by_section(&text_key))
+            .or_else(|| by_section(&anchor_key))
+            .filter(|&h| !ctx.anchors[h].is_empty()))
+    }
 }
 
 pub(super) fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let resolver = Resolver::new(ctx);
     for link in ctx.links {
-        let Err(suggestion) = resolve(ctx, link) else {
+        let Err(suggestion) = resolver.resolve(ctx, link) else {
             continue;
         };
         let mut message = format!("Link target '#{}' matches no heading", link.anchor);

@@ -1,0 +1,802 @@
+//! The framing layer between stdio and tower-lsp: reads `Content-Length` frames itself, so a
+//! malformed message is answered or logged and skipped instead of ending the connection.
+//!
+//! tower-lsp reads its input with tokio-util's `FramedRead`, which stops at the first decode
+//! error: one bad frame and the server would hear nothing more. So stdin is read here, by a
+//! [`Decoder`] that never gives up, and only messages tower-lsp will accept are forwarded to it
+//! through an in-memory pipe:
+//!
+//! - Headers: a block of `Name: value` lines ended by an empty line; `Content-Length` is
+//!   required and must be a number no larger than [`MAX_BODY`] (no allocation is sized by a
+//!   client's claim beyond that). A block without a usable length is logged and skipped; bytes
+//!   that are not headers are skipped until a line holding `Content-Length` (resynchronising
+//!   even when the next header follows a body on the same line). Header lines are kept to
+//!   [`MAX_HEADER_LINE`] bytes.
+//! - Bodies: UTF-8 JSON objects that are JSON-RPC 2.0 requests, notifications or responses, as
+//!   tower-lsp deserialises them. Otherwise the sender gets `-32700` (not UTF-8, not JSON) or
+//!   `-32600` (not a message) when the request's id can be read, and a log line either way.
+//! - A lone UTF-16 surrogate escape (`"\ud83d"` without its low half: some clients split a
+//!   surrogate pair across two changes) becomes `\uFFFD`, one code unit for one, so UTF-16
+//!   positions after it stay right; serde_json would reject the whole message. The halves are
+//!   not re-paired across changes: each becomes its own U+FFFD.
+//! - A request for an unknown `$/` method gets `-32601` here: tower-lsp answers nothing at all
+//!   to those. A `shutdown` with parameters gets `-32602` here: tower-lsp would shut down and
+//!   answer with an error.
+//!
+//! Output: tower-lsp writes into another pipe; a pump cuts it into frames and hands them to the
+//! one task that writes stdout, which also writes this layer's own error responses, so frames
+//! never interleave.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tower_lsp_server::jsonrpc::{Request, Response};
+
+/// The largest message body accepted (64 MiB); a larger `Content-Length` is skipped.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Header lines longer than this are not headers; only their last bytes are kept, to find a
+/// `Content-Length` that follows garbage on the same line.
+pub const MAX_HEADER_LINE: usize = 8 * 1024;
+/// How much of an over-long line is kept while looking for the end of it.
+const KEPT_TAIL: usize = 256;
+
+/// JSON-RPC error codes this layer answers with.
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+
+/// What the decoder found in the input.
+#[derive(Debug, PartialEq)]
+pub enum Event {
+    /// A well-formed message body, to forward to tower-lsp.
+    Message(Vec<u8>),
+    /// An error response to send for a request that cannot be served.
+    Reply {
+        id: Value,
+        code: i64,
+        message: String,
+    },
+    /// Something was dropped, and why (for the log).
+    Skipped(String),
+}
+
+/// Where the decoder is in the input.
+#[derive(Debug)]
+enum State {
+    /// Reading a header block.
+    Headers,
+    /// Reading a body of this many bytes.
+    Body(usize),
+}
+
+/// Splits an input byte stream into [`Event`]s. Sans I/O: [`push`](Decoder::push) bytes as
+/// they arrive, then take events with [`next_event`](Decoder::next_event) until it gives `None`.
+pub struct Decoder {
+    buf: Vec<u8>,
+    /// Bytes of `buf` before this are consumed (dropped on the next push).
+    start: usize,
+    state: State,
+    /// Header lines seen in the current block.
+    headers: usize,
+    /// The current block's `Content-Length` (or the text that was not a length).
+    length: Option<Result<usize, String>>,
+    /// The line being read is longer than [`MAX_HEADER_LINE`]: `buf` holds only its end.
+    long_line: bool,
+    /// Bytes skipped since the last well-formed header, reported when headers resume.
+    skipped: usize,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    pub fn new() -> Self {
+        Decoder {
+            buf: Vec::new(),
+            start: 0,
+            state: State::Headers,
+            headers: 0,
+            length: None,
+            long_line: false,
+            skipped: 0,
+        }
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.drain(..self.start);
+        self.start = 0;
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// True when input ended here, between messages (nothing half-read).
+    pub fn at_boundary(&self) -> bool {
+        matches!(self.state, State::Headers) && self.headers == 0 && self.start == self.buf.len()
+    }
+
+    /// The next event from the bytes pushed so far, or `None` when more input is needed.
+    pub fn next_event(&mut self) -> Option<Event> {
+        loop {
+            let pending = &self.buf[self.start..];
+            match self.state {
+                State::Body(len) => {
+                    if pending.len() < len {
+                        return None;
+                    }
+                    let body = pending[..len].to_vec();
+                    self.start += len;
+                    self.state = State::Headers;
+                    return Some(validate(body));
+                }
+                State::Headers => {
+                    let Some(nl) = pending.iter().position(|&b| b == b'\n') else {
+                        if pending.len() > MAX_HEADER_LINE {
+                            let cut = pending.len() - KEPT_TAIL;
+                            self.skipped += cut;
+                            self.start += cut;
+                            self.long_line = true;
+                        }
+                        return None;
+                    };
+                    let mut line = &pending[..nl];
+                    if line.last() == Some(&b'\r') {
+                        line = &line[..line.len() - 1];
+                    }
+                    let line = line.to_vec();
+                    self.start += nl + 1;
+                    let long = std::mem::take(&mut self.long_line) || line.len() > MAX_HEADER_LINE;
+                    if let Some(event) = self.header_line(&line, long) {
+                        return Some(event);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one line of a header block; an event when the block ended badly.
+    fn header_line(&mut self, line: &[u8], long: bool) -> Option<Event> {
+        if line.is_empty() {
+            if self.headers == 0 {
+                // Blank lines between messages: tolerated.
+                return None;
+            }
+            return self.end_of_headers();
+        }
+        let broken = self.headers > 0;
+        // A `Content-Length` after other bytes: what came before it is not a header (a body
+        // glued to the next message, the end of a skipped line). Start a new block there.
+        if let Some(at) = find_ignore_case(line, b"content-length").filter(|&at| at > 0) {
+            self.headers = 0;
+            self.length = None;
+            let first = self.skipped == 0;
+            self.skipped += at;
+            let event = self.header_line(&line[at..], false);
+            return event
+                .or_else(|| broken.then(broken_block))
+                .or_else(|| first.then(not_a_header));
+        }
+        if !long {
+            if let Some((name, value)) = header(line) {
+                self.resynced();
+                self.headers += 1;
+                if name.eq_ignore_ascii_case("content-length") {
+                    let value = value.trim();
+                    self.length = Some(value.parse::<usize>().map_err(|_| value.to_string()));
+                }
+                return None;
+            }
+        }
+        // Not a header: skip it, and the block it broke.
+        self.headers = 0;
+        self.length = None;
+        let first = self.skipped == 0;
+        self.skipped += line.len() + 1;
+        if broken {
+            Some(broken_block())
+        } else {
+            first.then(not_a_header)
+        }
+    }
+
+    fn end_of_headers(&mut self) -> Option<Event> {
+        self.headers = 0;
+        match self.length.take() {
+            None => Some(Event::Skipped(
+                "a header block without `Content-Length`: skipped".to_string(),
+            )),
+            Some(Err(value)) => Some(Event::Skipped(format!(
+                "`Content-Length: {}` is not a number: skipped",
+                value.chars().take(40).collect::<String>()
+            ))),
+            Some(Ok(len)) if len > MAX_BODY => {
+                // Reading that many bytes could take the rest of the stream: treat what follows
+                // as garbage and resynchronise on the next header instead.
+                self.skipped = 1;
+                Some(Event::Skipped(format!(
+                    "`Content-Length: {len}` is over the {MAX_BODY}-byte limit: skipped"
+                )))
+            }
+            Some(Ok(len)) => {
+                self.state = State::Body(len);
+                None
+            }
+        }
+    }
+
+    fn resynced(&mut self) {
+        if self.skipped > 0 {
+            tracing::info!("input resynchronised after {} skipped bytes", self.skipped);
+            self.skipped = 0;
+        }
+    }
+}
+
+fn not_a_header() -> Event {
+    Event::Skipped(
+        "bytes that are not a message header; skipping to the next `Content-Length`".to_string(),
+    )
+}
+
+fn broken_block() -> Event {
+    Event::Skipped("a header block broken by bytes that are not headers: skipped".to_string())
+}
+
+/// `Name: value` with a token name, as text.
+fn header(line: &[u8]) -> Option<(&str, &str)> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (name, value) = line.split_once(':')?;
+    let is_token = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    is_token.then_some((name, value))
+}
+
+fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// What tower-lsp's reader deserialises every message as (its own `Message` is private): a
+/// body that does not parse as this would end tower-lsp's input.
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only whether it parses matters.
+enum Incoming {
+    Response(Response),
+    Request(Request),
+}
+
+/// Checks one message body: the message to forward, or why not.
+pub fn validate(body: Vec<u8>) -> Event {
+    let text = match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            return reject(
+                &lossy,
+                PARSE_ERROR,
+                format!("the message is not valid UTF-8: {}", e.utf8_error()),
+            );
+        }
+    };
+    let text = match replace_lone_surrogates(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(fixed) => {
+            tracing::warn!("a lone UTF-16 surrogate escape in a message was read as U+FFFD");
+            fixed
+        }
+    };
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(e) => {
+            return reject(&text, PARSE_ERROR, format!("the message is not JSON: {e}"));
+        }
+    };
+    if !value.is_object() {
+        return reject(
+            &text,
+            INVALID_REQUEST,
+            "the message is not a JSON object".to_string(),
+        );
+    }
+    if serde_json::from_str::<Incoming>(&text).is_err() {
+        return reject(
+            &text,
+            INVALID_REQUEST,
+            "the message is not a JSON-RPC 2.0 request, notification or response".to_string(),
+        );
+    }
+    if let (Some(method), Some(id)) = (value["method"].as_str(), request_id(&value)) {
+        // tower-lsp drops requests for `$/` methods it does not know, without an answer.
+        if method.starts_with("$/") && method != "$/cancelRequest" {
+            return Event::Reply {
+                id,
+                code: METHOD_NOT_FOUND,
+                message: format!("unknown method {method}"),
+            };
+        }
+        // tower-lsp enters its shut-down state before it checks `shutdown`'s parameters: with
+        // parameters it would answer "invalid params" and yet refuse every later request.
+        if method == "shutdown" && !value.get("params").is_none_or(Value::is_null) {
+            return Event::Reply {
+                id,
+                code: INVALID_PARAMS,
+                message: "shutdown takes no parameters".to_string(),
+            };
+        }
+    }
+    Event::Message(text.into_bytes())
+}
+
+/// An error for a message that cannot be served: a reply when its id can be read (from the
+/// whole text, else from its leading JSON value) and it is not itself a response, else a log.
+fn reject(text: &str, code: i64, message: String) -> Event {
+    let parsed = serde_json::from_str::<Value>(text).ok().or_else(|| {
+        let fixed = replace_lone_surrogates(text);
+        serde_json::Deserializer::from_str(&fixed)
+            .into_iter::<Value>()
+            .next()
+            .and_then(Result::ok)
+    });
+    let is_response = |v: &Value| v.get("result").is_some() || v.get("error").is_some();
+    match parsed
+        .filter(|v| !is_response(v))
+        .as_ref()
+        .and_then(request_id)
+    {
+        Some(id) => Event::Reply { id, code, message },
+        None => Event::Skipped(message),
+    }
+}
+
+/// A request's id, when it is one tower-lsp would answer to (a number or a string).
+fn request_id(message: &Value) -> Option<Value> {
+    let id = message.get("id")?;
+    (id.is_i64() || id.is_string()).then(|| id.clone())
+}
+
+/// JSON text with every `\uXXXX` escape of a lone UTF-16 surrogate replaced by `\uFFFD`.
+pub fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
+    let bytes = json.as_bytes();
+    let unit_at = |i: usize| -> Option<u16> {
+        if bytes.get(i) != Some(&b'\\') || bytes.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        let hex = std::str::from_utf8(bytes.get(i + 2..i + 6)?).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let is_high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let is_low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(unit) = unit_at(i) else {
+            // Any other escape is two bytes (`\\`, `\"`, `\n`, ...).
+            i += 2;
+            continue;
+        };
+        if is_high(unit) && unit_at(i + 6).is_some_and(is_low) {
+            i += 12;
+        } else if is_high(unit) || is_low(unit) {
+            out.push_str(&json[copied..i]);
+            out.push_str("\\uFFFD");
+            i += 6;
+            copied = i;
+        } else {
+            i += 6;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(json);
+    }
+    out.push_str(&json[copied..]);
+    Cow::Owned(out)
+}
+
+/// `Content-Length` framing of a body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn error_response(id: Value, code: i64, message: &str) -> Vec<u8> {
+    let response = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": { "code": code, "message": message },
+    });
+    frame(response.to_string().as_bytes())
+}
+
+/// The running transport: the tasks that join tower-lsp's pipes to the real input and output.
+pub struct Transport {
+    pump: JoinHandle<()>,
+    writer: JoinHandle<()>,
+    frames: mpsc::Sender<Out>,
+}
+
+enum Out {
+    Frame(Vec<u8>),
+    /// Everything queued before this is written: stop.
+    Stop,
+}
+
+/// Pipe capacity between this layer and tower-lsp.
+const PIPE: usize = 64 * 1024;
+
+impl Transport {
+    /// Starts reading `reader` and writing `writer` (stdin and stdout, or test pipes). Returns
+    /// the input and the output to give tower-lsp's `Server`.
+    pub fn start<R, W>(reader: R, writer: W) -> (DuplexStream, DuplexStream, Transport)
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let (input, to_server) = tokio::io::duplex(PIPE);
+        let (output, from_server) = tokio::io::duplex(PIPE);
+        let (frames, queue) = mpsc::channel(64);
+        tokio::spawn(read_input(reader, to_server, frames.clone()));
+        let pump = tokio::spawn(pump_output(from_server, frames.clone()));
+        let writer = tokio::spawn(write_output(queue, writer));
+        (
+            input,
+            output,
+            Transport {
+                pump,
+                writer,
+                frames,
+            },
+        )
+    }
+
+    /// After tower-lsp's `Server` returned: writes what it and this layer still had to say,
+    /// waiting at most `limit` (the client may have stopped reading).
+    pub async fn finish(self, limit: Duration) {
+        let flush = async {
+            let _ = self.pump.await;
+            let _ = self.frames.send(Out::Stop).await;
+            let _ = self.writer.await;
+        };
+        if tokio::time::timeout(limit, flush).await.is_err() {
+            tracing::warn!("output not flushed within {limit:?}");
+        }
+    }
+}
+
+/// Reads the client's bytes, forwards well-formed messages to tower-lsp and queues answers to
+/// the others. Ends at the end of input (which ends tower-lsp's input too).
+async fn read_input<R: AsyncRead + Unpin>(
+    mut reader: R,
+    mut to_server: DuplexStream,
+    frames: mpsc::Sender<Out>,
+) {
+    let mut decoder = Decoder::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!("cannot read the input: {e}");
+                break;
+            }
+        };
+        decoder.push(&chunk[..n]);
+        while let Some(event) = decoder.next_event() {
+            match event {
+                Event::Message(body) => {
+                    if to_server.write_all(&frame(&body)).await.is_err() {
+                        // tower-lsp stopped reading (after `exit`).
+                        return;
+                    }
+                }
+                Event::Reply { id, code, message } => {
+                    tracing::warn!("answered request {id} with error {code}: {message}");
+                    let response = error_response(id, code, &message);
+                    if frames.send(Out::Frame(response)).await.is_err() {
+                        return;
+                    }
+                }
+                Event::Skipped(why) => tracing::warn!("malformed input: {why}"),
+            }
+        }
+    }
+    if !decoder.at_boundary() {
+        tracing::warn!("the input ended inside a message");
+    }
+    tracing::info!("end of input");
+}
+
+/// Cuts tower-lsp's output into whole frames for the writer.
+async fn pump_output(mut from_server: DuplexStream, frames: mpsc::Sender<Out>) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        while let Some(len) = whole_frame(&buf) {
+            let rest = buf.split_off(len);
+            let frame = std::mem::replace(&mut buf, rest);
+            if frames.send(Out::Frame(frame)).await.is_err() {
+                return;
+            }
+        }
+        match from_server.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    if !buf.is_empty() {
+        // Not expected from tower-lsp; written as it is rather than lost.
+        let _ = frames.send(Out::Frame(buf)).await;
+    }
+}
+
+/// The length of the complete frame (headers and body) at the start of tower-lsp's output.
+fn whole_frame(buf: &[u8]) -> Option<usize> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let headers = std::str::from_utf8(&buf[..end]).ok()?;
+    let len: usize = headers.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    })?;
+    (buf.len() >= end + len).then_some(end + len)
+}
+
+/// The only writer of the output: whole frames, one at a time.
+async fn write_output<W: AsyncWrite + Unpin>(mut queue: mpsc::Receiver<Out>, mut writer: W) {
+    while let Some(Out::Frame(frame)) = queue.recv().await {
+        let written = async {
+            writer.write_all(&frame).await?;
+            writer.flush().await
+        };
+        if let Err(e) = written.await {
+            tracing::error!("cannot write the output: {e}");
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(input: &[u8]) -> Vec<Event> {
+        let mut decoder = Decoder::new();
+        decoder.push(input);
+        std::iter::from_fn(|| decoder.next_event()).collect()
+    }
+
+    fn message(body: &str) -> Vec<u8> {
+        frame(body.as_bytes())
+    }
+
+    const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#;
+
+    fn kinds(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Message(b) => format!("message {}", String::from_utf8_lossy(b)),
+                Event::Reply { id, code, .. } => format!("reply {id} {code}"),
+                Event::Skipped(_) => "skipped".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn well_formed_messages_pass_whole_even_byte_by_byte() {
+        let mut input = message(INIT);
+        input.extend(message(
+            r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+        ));
+        let mut decoder = Decoder::new();
+        let mut got = Vec::new();
+        for b in &input {
+            decoder.push(&[*b]);
+            got.extend(std::iter::from_fn(|| decoder.next_event()));
+        }
+        assert_eq!(got.len(), 2, "{:?}", kinds(&got));
+        assert_eq!(got[0], Event::Message(INIT.as_bytes().to_vec()));
+        assert!(decoder.at_boundary());
+    }
+
+    #[test]
+    fn header_variants() {
+        let body = INIT;
+        let input = format!(
+            "content-length:{}\nContent-Type: application/vscode-jsonrpc; charset=utf8\n\n{body}",
+            body.len()
+        );
+        assert_eq!(
+            kinds(&events(input.as_bytes())),
+            [format!("message {body}")]
+        );
+    }
+
+    #[test]
+    fn bad_bodies_are_answered_when_the_id_is_known() {
+        let cases = [
+            ("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",", "skipped"),
+            ("not json", "skipped"),
+            ("[1,2]", "skipped"),
+            ("42", "skipped"),
+            (
+                "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"x\"}",
+                "reply 7 -32600",
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":5}",
+                "reply \"a\" -32600",
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"x\"}",
+                "skipped",
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":1,\"error\":{}} x",
+                "skipped",
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"x\"} trailing",
+                "reply 3 -32700",
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"$/unknown\"}",
+                "reply 4 -32601",
+            ),
+            ("", "skipped"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(kinds(&events(&message(body))), [want], "{body:?}");
+        }
+        let mut invalid = br#"{"jsonrpc":"2.0","id":9,"method":"x","params":""#.to_vec();
+        invalid.extend([0xff, 0xfe, b'"', b'}']);
+        assert_eq!(kinds(&events(&frame(&invalid))), ["reply 9 -32700"]);
+    }
+
+    #[test]
+    fn valid_messages_of_every_kind_pass() {
+        for body in [
+            r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"x","result":null}"#,
+            r#"{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#,
+            r#"{"jsonrpc":"2.0","method":"$/unknownNotification"}"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"unknown/method"}"#,
+        ] {
+            assert_eq!(
+                kinds(&events(&message(body))),
+                [format!("message {body}")],
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        assert_eq!(
+            replace_lone_surrogates(r#""\ud83d\ude00""#),
+            r#""\ud83d\ude00""#
+        );
+        assert_eq!(replace_lone_surrogates(r#""a\ud83d""#), r#""a\uFFFD""#);
+        assert_eq!(replace_lone_surrogates(r#""\ude00b""#), r#""\uFFFDb""#);
+        assert_eq!(
+            replace_lone_surrogates(r#""\ud83d\ud83d\ude00""#),
+            r#""\uFFFD\ud83d\ude00""#
+        );
+        assert_eq!(replace_lone_surrogates(r#""\\ud83d""#), r#""\\ud83d""#);
+        assert_eq!(replace_lone_surrogates(r#""é\\\ud83d""#), r#""é\\\uFFFD""#);
+        assert_eq!(
+            replace_lone_surrogates(r#""\u00e9\ud8""#),
+            r#""\u00e9\ud8""#
+        );
+        let body = r#"{"jsonrpc":"2.0","method":"x","params":{"text":"\ud83d"}}"#;
+        let [Event::Message(got)] = &events(&message(body))[..] else {
+            panic!("not forwarded");
+        };
+        let value: Value = serde_json::from_slice(got).unwrap();
+        assert_eq!(value["params"]["text"], "\u{fffd}");
+    }
+
+    #[test]
+    fn bad_headers_are_skipped_and_the_next_message_is_read() {
+        let good = message(INIT);
+        let cases: Vec<Vec<u8>> = vec![
+            // No Content-Length, body glued to the next header.
+            format!("Content-Type: x\r\n\r\n{INIT}").into_bytes(),
+            // Not a number.
+            format!("Content-Length: abc\r\n\r\n{INIT}").into_bytes(),
+            // Too large: not read, the stream resynchronises on the next header.
+            format!("Content-Length: 99999999999999\r\n\r\n{INIT}").into_bytes(),
+            format!("Content-Length: {}\r\n\r\n{INIT}", usize::MAX).into_bytes(),
+            // Garbage lines, an over-long line, binary.
+            b"garbage\r\nmore garbage\r\n".to_vec(),
+            vec![b'x'; 3 * MAX_HEADER_LINE],
+            vec![0, 159, 146, 150, b'\n'],
+            // A length shorter than the body: the rest is garbage until the next header.
+            format!("Content-Length: 10\r\n\r\n{INIT}").into_bytes(),
+            // A header block broken by garbage.
+            b"Content-Length: 5\r\nnot a header\r\n\r\n12345".to_vec(),
+        ];
+        for mut input in cases {
+            let shown = String::from_utf8_lossy(&input[..input.len().min(80)]).into_owned();
+            input.extend(&good);
+            let got = events(&input);
+            assert!(
+                got.iter().any(|e| matches!(e, Event::Skipped(_))),
+                "{shown:?}: {:?}",
+                kinds(&got)
+            );
+            assert_eq!(
+                got.last(),
+                Some(&Event::Message(INIT.as_bytes().to_vec())),
+                "{shown:?}: {:?}",
+                kinds(&got)
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_length_allocates_nothing() {
+        let mut decoder = Decoder::new();
+        decoder.push(b"Content-Length: 68719476736\r\n\r\n");
+        assert!(matches!(decoder.next_event(), Some(Event::Skipped(_))));
+        for _ in 0..100 {
+            decoder.push(&[b'x'; 4096]);
+            assert_eq!(decoder.next_event(), None);
+            assert!(decoder.buf.len() - decoder.start <= MAX_HEADER_LINE + 4096);
+        }
+    }
+
+    #[test]
+    fn whole_frames_are_cut_from_the_output() {
+        let mut out = message("{}");
+        out.extend(message("[1]"));
+        assert_eq!(whole_frame(&out), Some(message("{}").len()));
+        assert_eq!(whole_frame(&out[..5]), None);
+        assert_eq!(whole_frame(&out[..message("{}").len() - 1]), None);
+    }
+
+    #[tokio::test]
+    async fn transport_answers_bad_frames_and_forwards_good_ones() {
+        let (mut client, server_stdin) = tokio::io::duplex(1024);
+        let (server_stdout, mut client_out) = tokio::io::duplex(1024);
+        let (mut server_in, mut server_out, transport) =
+            Transport::start(server_stdin, server_stdout);
+        let mut input = message(r#"{"jsonrpc":"2.0","id":1,"method":"x"} oops"#);
+        input.extend(message(INIT));
+        client.write_all(&input).await.unwrap();
+        let mut got = vec![0; frame(INIT.as_bytes()).len()];
+        server_in.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, message(INIT));
+        server_out
+            .write_all(&message("{\"from\":\"server\"}"))
+            .await
+            .unwrap();
+        drop(server_out);
+        drop(client);
+        let mut written = Vec::new();
+        let finish = tokio::spawn(transport.finish(Duration::from_secs(5)));
+        client_out.read_to_end(&mut written).await.unwrap();
+        finish.await.unwrap();
+        let written = String::from_utf8(written).unwrap();
+        assert!(written.contains(r#""code":-32700"#), "{written}");
+        assert!(written.contains(r#"{"from":"server"}"#), "{written}");
+    }
+}
