@@ -117,6 +117,17 @@ impl Decoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes held and not yet consumed: at most a header line's worth, unless a body (of at
+    /// most [`MAX_BODY`] bytes) is being read.
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// A body is being read.
+    pub fn reading_body(&self) -> bool {
+        matches!(self.state, State::Body(_))
+    }
+
     /// True when input ended here, between messages (nothing half-read).
     pub fn at_boundary(&self) -> bool {
         matches!(self.state, State::Headers) && self.headers == 0 && self.start == self.buf.len()
