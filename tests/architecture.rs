@@ -142,6 +142,90 @@ fn every_rule_has_its_tests_beside_it() {
     assert_no_problems("every rule file has #[cfg(test)] fixture tests", &problems);
 }
 
+/// What nothing in the server may do (SECURITY.md): run a program, open a connection or touch
+/// the file system. Only `check` (server/src/cli) reads the files it is given.
+const SERVER_FORBIDDEN_PATHS: &[&[&str]] = &[
+    &["std", "fs"],
+    &["tokio", "fs"],
+    &["std", "net"],
+    &["tokio", "net"],
+    &["std", "process", "Command"],
+    &["process", "Command"],
+    &["process", "Stdio"],
+    &["tokio", "process"],
+    &["std", "os", "unix", "net"],
+    &["std", "os", "unix", "process"],
+];
+
+#[test]
+fn the_server_runs_nothing_connects_nowhere_and_reads_no_files() {
+    let src = server_dir().join("src");
+    let cli = src.join("cli");
+    let mut problems = Vec::new();
+    for file in rust_files(&src) {
+        if file.starts_with(&cli) {
+            continue;
+        }
+        let source = read(&file);
+        for (line, what) in path_mentions(&source, SERVER_FORBIDDEN_PATHS) {
+            problems.push(format!(
+                "{}:{line}: `{what}` outside server/src/cli (the server never runs programs, opens connections or reads files)",
+                shown(&file)
+            ));
+        }
+    }
+    assert_no_problems(
+        "no process, network or file system use outside server/src/cli (SECURITY.md)",
+        &problems,
+    );
+}
+
+/// Crate names of regular-expression engines.
+const REGEX_CRATES: &[&str] = &[
+    "regex",
+    "fancy-regex",
+    "fancy_regex",
+    "pcre",
+    "pcre2",
+    "onig",
+];
+
+#[test]
+fn no_regular_expressions_on_document_text() {
+    let mut problems = Vec::new();
+    let manifest = read(&server_dir().join("Cargo.toml"));
+    let mut in_dependencies = false;
+    for (i, line) in manifest.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line.ends_with("dependencies]");
+            continue;
+        }
+        let name = line.split(['=', ' ', '.']).next().unwrap_or("");
+        if in_dependencies && REGEX_CRATES.contains(&name) {
+            problems.push(format!("server/Cargo.toml:{}: depends on `{name}`", i + 1));
+        }
+    }
+    for file in rust_files(&server_dir().join("src")) {
+        for token in lex(&read(&file)) {
+            if let Kind::Ident(name) = &token.kind {
+                let lower = name.to_lowercase();
+                if REGEX_CRATES.contains(&lower.as_str()) || lower.ends_with("regex") {
+                    problems.push(format!(
+                        "{}:{}: mentions `{name}`",
+                        shown(&file),
+                        token.line
+                    ));
+                }
+            }
+        }
+    }
+    assert_no_problems(
+        "no regular-expression engine in the server (SECURITY.md: bounded work on document text)",
+        &problems,
+    );
+}
+
 /// The checkers themselves, on made-up sources.
 #[test]
 fn checkers_see_code_and_ignore_comments_and_strings() {
@@ -178,6 +262,18 @@ mod tests {}
         ]
     );
     assert_eq!(print_macros(source), vec![(14, "print".to_string())]);
+    assert_eq!(
+        path_mentions(
+            "use std::process::{self, Command};\nfn f() { process::exit(1); let _ = std::process::ExitCode::SUCCESS; }\nuse tokio::{net::TcpStream, fs};\n// std::fs::read\n",
+            SERVER_FORBIDDEN_PATHS
+        ),
+        vec![
+            (1, "process::Command".to_string()),
+            (1, "std::process::Command".to_string()),
+            (3, "tokio::fs".to_string()),
+            (3, "tokio::net".to_string()),
+        ]
+    );
     assert!(has_cfg_test(source));
     assert!(!has_cfg_test(
         "// #[cfg(test)]\nconst X: &str = \"#[cfg(test)]\";\n"
@@ -217,6 +313,24 @@ fn forbidden_mentions(source: &str) -> Vec<(usize, String)> {
                         window[0].1.max(window[window.len() - 1].1),
                         forbidden.join("::"),
                     ));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Every use of one of `forbidden` (paths, matched on whole segments anywhere in a path, `use`
+/// groups expanded) in code: (1-based line, the path).
+fn path_mentions(source: &str, forbidden: &[&[&str]]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for path in paths(&lex(source)) {
+        for want in forbidden {
+            for window in path.windows(want.len()) {
+                if window.iter().zip(want.iter()).all(|(seg, w)| seg.0 == *w) {
+                    found.push((window[window.len() - 1].1, want.join("::")));
                 }
             }
         }

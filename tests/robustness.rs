@@ -790,8 +790,20 @@ fn pathological_markdown_is_answered_quickly_with_ranges_inside() {
         );
         let first_request = started.elapsed();
         assert!(lens.is_ok(), "{name}: {lens:?}");
+        if text.len() > 2 << 20 {
+            let message =
+                server.wait_notification("window/showMessage", "for a too large document", |p| {
+                    p["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(uri.as_str()))
+                });
+            assert_eq!(message["type"], 2, "a warning: {message}");
+        }
         let published = server.wait_publish(&uri, 1);
         let open = started.elapsed();
+        if text.len() > 2 << 20 {
+            assert_eq!(published["diagnostics"], json!([]), "{name}: not checked");
+        }
         assert_ranges_inside(name, &text, &published, Encoding::Utf16);
 
         let at = (text.len() / 2..)

@@ -295,6 +295,17 @@ impl LanguageServer for Backend {
             state.docs.insert(item.uri, open);
             job
         };
+        if job.doc.is_too_large() {
+            let message = format!(
+                "joint-review-lsp: {} is larger than {} MiB and is not checked.",
+                job.uri.as_str(),
+                crate::analysis::document::MAX_PARSED_BYTES >> 20
+            );
+            tracing::warn!("{message}");
+            self.client
+                .show_message(MessageType::WARNING, message)
+                .await;
+        }
         self.spawn_analysis(job);
     }
 

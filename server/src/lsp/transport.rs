@@ -117,6 +117,17 @@ impl Decoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes held and not yet consumed: at most a header line's worth, unless a body (of at
+    /// most [`MAX_BODY`] bytes) is being read.
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// A body is being read.
+    pub fn reading_body(&self) -> bool {
+        matches!(self.state, State::Body(_))
+    }
+
     /// True when input ended here, between messages (nothing half-read).
     pub fn at_boundary(&self) -> bool {
         matches!(self.state, State::Headers) && self.headers == 0 && self.start == self.buf.len()
@@ -270,8 +281,9 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// body that does not parse as this would end tower-lsp's input.
 #[derive(Deserialize)]
 #[serde(untagged)]
-#[allow(dead_code)] // Only whether it parses matters.
 enum Incoming {
+    // Only whether a response parses matters.
+    #[allow(dead_code)]
     Response(Response),
     Request(Request),
 }
@@ -296,27 +308,33 @@ pub fn validate(body: Vec<u8>) -> Event {
             fixed
         }
     };
-    let value: Value = match serde_json::from_str(&text) {
-        Ok(value) => value,
+    // One parse for a valid message (bodies can be megabytes); the reasons only on failure.
+    let request = match serde_json::from_str::<Incoming>(&text) {
+        Ok(Incoming::Request(request)) => request,
+        Ok(Incoming::Response(_)) => return Event::Message(text.into_bytes()),
         Err(e) => {
-            return reject(&text, PARSE_ERROR, format!("the message is not JSON: {e}"));
+            return match serde_json::from_str::<Value>(&text) {
+                Err(_) => reject(&text, PARSE_ERROR, format!("the message is not JSON: {e}")),
+                Ok(value) if !value.is_object() => reject(
+                    &text,
+                    INVALID_REQUEST,
+                    "the message is not a JSON object".to_string(),
+                ),
+                Ok(_) => reject(
+                    &text,
+                    INVALID_REQUEST,
+                    format!(
+                        "the message is not a JSON-RPC 2.0 request, notification or response: {e}"
+                    ),
+                ),
+            };
         }
     };
-    if !value.is_object() {
-        return reject(
-            &text,
-            INVALID_REQUEST,
-            "the message is not a JSON object".to_string(),
-        );
-    }
-    if serde_json::from_str::<Incoming>(&text).is_err() {
-        return reject(
-            &text,
-            INVALID_REQUEST,
-            "the message is not a JSON-RPC 2.0 request, notification or response".to_string(),
-        );
-    }
-    if let (Some(method), Some(id)) = (value["method"].as_str(), request_id(&value)) {
+    let (method, id) = (request.method(), request.id());
+    if let Some(id) = id
+        .and_then(|id| serde_json::to_value(id).ok())
+        .filter(|id| !id.is_null())
+    {
         // tower-lsp drops requests for `$/` methods it does not know, without an answer.
         if method.starts_with("$/") && method != "$/cancelRequest" {
             return Event::Reply {
@@ -327,7 +345,7 @@ pub fn validate(body: Vec<u8>) -> Event {
         }
         // tower-lsp enters its shut-down state before it checks `shutdown`'s parameters: with
         // parameters it would answer "invalid params" and yet refuse every later request.
-        if method == "shutdown" && !value.get("params").is_none_or(Value::is_null) {
+        if method == "shutdown" && !request.params().is_none_or(Value::is_null) {
             return Event::Reply {
                 id,
                 code: INVALID_PARAMS,
