@@ -231,22 +231,30 @@ fn items<'c>(ctx: &'c Context, toc: &Toc) -> &'c [ListItem] {
 }
 
 /// The headings the table of contents lists (a broken link counts for the heading it
-/// clearly means), each with its item.
+/// clearly means), each with its item. Computed once per table (one resolver for all links,
+/// items found by binary search), so a document with thousands of entries stays linear.
 fn listed<'c>(ctx: &Context, toc: &Toc, items: &'c [ListItem]) -> Vec<(usize, &'c ListItem)> {
-    toc.links
-        .iter()
-        .filter_map(|&l| {
-            let link = &ctx.links[l];
-            let heading = toc_link::resolve(ctx, link)
-                .map(Some)
-                .unwrap_or_else(|g| g)?;
-            let item = items
-                .iter()
-                .filter(|i| i.range.contains(link.range.start))
-                .max_by_key(|i| i.depth)?;
-            Some((heading, item))
-        })
-        .collect()
+    let pairs = toc.listed.get_or_init(|| {
+        let resolver = toc_link::Resolver::new(ctx);
+        toc.links
+            .iter()
+            .filter_map(|&l| {
+                let link = &ctx.links[l];
+                let heading = resolver
+                    .resolve(ctx, link)
+                    .map(Some)
+                    .unwrap_or_else(|g| g)?;
+                // Items are in document order, an item before its nested ones: the deepest
+                // item holding the link is the last holding one that starts before it.
+                let before = items.partition_point(|i| i.range.start <= link.range.start);
+                let item = (0..before)
+                    .rev()
+                    .find(|&i| items[i].range.contains(link.range.start))?;
+                Some((heading, item))
+            })
+            .collect()
+    });
+    pairs.iter().map(|&(h, i)| (h, &items[i])).collect()
 }
 
 /// A new table of contents, or the existing one brought up to date: its action's title and

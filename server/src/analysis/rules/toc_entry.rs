@@ -9,6 +9,7 @@
 //! The fix adds the entry after the listed sibling before it, in that sibling's list style.
 
 use crate::analysis::diagnostics::{Code, Diagnostic, Fix};
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::analysis::text::TextRange;
@@ -20,6 +21,9 @@ pub struct Toc {
     pub links: Vec<usize>,
     /// The heading of the "Table of Contents" section, when it has one.
     pub heading: Option<usize>,
+    /// The headings it lists, each with the index of its item in the list: worked out once
+    /// (see `toc::listed`), since each entry fix asks for it.
+    pub listed: OnceCell<Vec<(usize, usize)>>,
 }
 
 /// Finds the document's table of contents.
@@ -45,6 +49,7 @@ pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
             range: *list,
             links: links_in(*list),
             heading: Some(h),
+            listed: OnceCell::new(),
         });
     }
     // A list of anchor links before the first matched section.
@@ -64,6 +69,7 @@ pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
                 range: *r,
                 links,
                 heading: None,
+                listed: OnceCell::new(),
             })
         })
 }
