@@ -739,7 +739,7 @@ fn pathological() -> Vec<(&'static str, String)> {
         ),
         ("a TOC of 10 000 links", "* [x](#nowhere)\n".repeat(10_000)),
     ];
-    // Over the parsing limit (2 MiB): kept, not checked.
+    // Over the parsing limit (2 MiB): only its outline is checked (from the headings, no tree).
     cases.push(("3 MB document", "## Heading\n\ntext\n".repeat(170_000)));
     cases
 }
@@ -802,7 +802,23 @@ fn pathological_markdown_is_answered_quickly_with_ranges_inside() {
         let published = server.wait_publish(&uri, 1);
         let open = started.elapsed();
         if text.len() > 2 << 20 {
-            assert_eq!(published["diagnostics"], json!([]), "{name}: not checked");
+            // Too large to parse: only the outline (from the headings) is checked.
+            let codes: Vec<&str> = published["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|d| d["code"].as_str())
+                .collect();
+            let outline = [
+                "missing-section",
+                "section-order",
+                "heading-level",
+                "duplicate-section",
+            ];
+            assert!(
+                codes.iter().all(|c| outline.contains(c)),
+                "{name}: outline only: {codes:?}"
+            );
         }
         assert_ranges_inside(name, &text, &published, Encoding::Utf16);
 
@@ -871,8 +887,12 @@ fn memory_returns_after_1000_documents_are_opened_and_closed() {
     let round = |server: &mut Server, round: usize| {
         for i in 0..1000 {
             server.did_open(&uri(round, i), 1, &text);
+            // In batches, so no single wait covers the analysis of all 1000 (a debug build
+            // on a busy machine).
+            if i % 100 == 99 {
+                server.wait_publish(&uri(round, i), 1);
+            }
         }
-        server.wait_publish(&uri(round, 999), 1);
         let peak = vm_rss_kib(server.pid());
         for i in 0..1000 {
             server.did_close(&uri(round, i));

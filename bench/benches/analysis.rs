@@ -6,7 +6,9 @@
 //! read off the tree), `alignment` (headings to outline sections), `links` (anchor links),
 //! `rules` (the nine rules), `analyze` (all of it), and `keystroke` (one character typed, then
 //! `analyze`: the per-version cost). `cold` is `Document::new` plus `analyze` with an empty
-//! inline cache. The inline cache is warm except where a step changes text.
+//! inline cache. The inline cache is warm except where a step changes text. `line_scan` is the
+//! headings found from the lines alone (`line_scan::headings`), the cheap first pass that the
+//! outline diagnostics can use before the parse.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -19,7 +21,7 @@ use joint_review_lsp::analysis::config::Config;
 use joint_review_lsp::analysis::document::Document;
 use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
 use joint_review_lsp::analysis::text::TextRange;
-use joint_review_lsp::analysis::{analyze, anchors, detect, rules, Context};
+use joint_review_lsp::analysis::{analyze, anchors, detect, line_scan, rules, Context};
 
 fn documents() -> Vec<BenchDoc> {
     let mut real = docs::real_docs();
@@ -43,6 +45,8 @@ fn toggle(doc: &mut Document, at: usize, inserted: &mut bool) {
         doc.apply_change(TextRange::empty(at), "x");
     }
     *inserted = !*inserted;
+    // Edits are parsed when the tree is next asked for.
+    black_box(doc.tree());
 }
 
 fn bench(c: &mut Criterion) {
@@ -77,6 +81,9 @@ fn bench(c: &mut Criterion) {
 
         group.bench_function("syntax", |b| {
             b.iter(|| black_box(Syntax::new(&doc, &mut cache)))
+        });
+        group.bench_function("line_scan", |b| {
+            b.iter(|| black_box(line_scan::headings(&doc, &mut cache)))
         });
         let syntax = Syntax::new(&doc, &mut cache);
         let head = doc.slice(TextRange::new(0, doc.floor_char_boundary(4096)));

@@ -8,11 +8,11 @@
 use std::time::{Duration, Instant};
 
 use joint_review_bench::docs;
-use joint_review_lsp::analysis::analyze;
 use joint_review_lsp::analysis::config::Config;
 use joint_review_lsp::analysis::document::Document;
 use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
 use joint_review_lsp::analysis::text::TextRange;
+use joint_review_lsp::analysis::{analyze, analyze_outline};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -45,6 +45,8 @@ fn main() {
     for at in end..end + keystrokes {
         let start = Instant::now();
         doc.apply_change(TextRange::empty(at), "x");
+        // Edits are parsed when the tree is next asked for.
+        std::hint::black_box(doc.tree());
         let edited = Instant::now();
         std::hint::black_box(Syntax::new(&doc, &mut cache));
         let read = Instant::now();
@@ -61,6 +63,25 @@ fn main() {
         syntax / n
     );
     eprintln!("RSS {} (peak {})", status("VmRSS"), status("VmHWM"));
+
+    // The outline pass alone, as the server runs it on every version (its own cache).
+    let mut outline_cache = InlineCache::new();
+    let start = Instant::now();
+    let first = analyze_outline(&doc, name, &config, &mut outline_cache);
+    let cold = start.elapsed();
+    let at = doc.len() / 2;
+    let at = doc.floor_char_boundary(at);
+    let start = Instant::now();
+    for _ in 0..keystrokes {
+        doc.apply_change(TextRange::empty(at), "x");
+        std::hint::black_box(analyze_outline(&doc, name, &config, &mut outline_cache));
+    }
+    eprintln!(
+        "outline pass: first {cold:?} ({} headings, {} diagnostics), then per keystroke {:?}",
+        first.syntax.headings.len(),
+        first.diagnostics.len(),
+        start.elapsed() / n
+    );
 }
 
 /// A field of `/proc/self/status` ("VmRSS", "VmHWM").

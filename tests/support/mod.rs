@@ -142,9 +142,13 @@ impl Server {
                 "textDocument": { "publishDiagnostics": { "versionSupport": true } }
             }
         });
-        if let Some(options) = options {
-            params["initializationOptions"] = options;
+        // Every test client asks for `$/jointReview/analysed`, so `wait_publish` can tell the
+        // outline pass's publish from the full analysis's.
+        let mut options = options.unwrap_or_else(|| json!({}));
+        if let Some(map) = options.as_object_mut() {
+            map.insert("analysisNotifications".into(), json!(true));
         }
+        params["initializationOptions"] = options;
         params
     }
 
@@ -282,8 +286,31 @@ impl Server {
         }
     }
 
-    /// The next `publishDiagnostics` for `uri` carrying `version`; its shape is checked.
+    /// The last `publishDiagnostics` for `uri` carrying `version`: the one the server marks
+    /// as the last for that version (`$/jointReview/analysed` with `last`; an earlier one
+    /// comes from the outline pass). Its shape is checked.
     pub fn wait_publish(&mut self, uri: &str, version: i64) -> Value {
+        let what = format!("for {uri} version {version}");
+        self.wait_notification("$/jointReview/analysed", &what, |p| {
+            p["uri"] == uri && p["version"].as_i64() == Some(version) && p["last"] == true
+        });
+        let params = self.notifications[..self.cursor]
+            .iter()
+            .rev()
+            .find(|n| {
+                n["method"] == "textDocument/publishDiagnostics"
+                    && n["params"]["uri"] == uri
+                    && n["params"]["version"].as_i64() == Some(version)
+            })
+            .map(|n| n["params"].clone())
+            .unwrap_or_else(|| self.fail(&format!("no publishDiagnostics {what}")));
+        check_publish_shape(&params);
+        params
+    }
+
+    /// The first `publishDiagnostics` for `uri` carrying `version` (the outline pass's, when
+    /// it came first).
+    pub fn wait_first_publish(&mut self, uri: &str, version: i64) -> Value {
         let what = format!("for {uri} version {version}");
         let params = self.wait_notification("textDocument/publishDiagnostics", &what, |p| {
             p["uri"] == uri && p["version"].as_i64() == Some(version)

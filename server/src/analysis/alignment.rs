@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::markdown::Heading;
-use super::matching;
+use super::matching::{self, TitleWords};
 use super::outline::Outline;
 
 /// How a heading was taken as a section.
@@ -58,6 +58,17 @@ pub struct Alignment {
 
 impl Alignment {
     pub fn new(outline: &Outline, headings: &[Heading]) -> Alignment {
+        let words: Vec<TitleWords> = headings.iter().map(|h| TitleWords::of(&h.text)).collect();
+        Self::with_words(outline, headings, &words)
+    }
+
+    /// [`new`](Self::new) with each heading's [`TitleWords`] given (memoised by the caller).
+    pub fn with_words<W: std::borrow::Borrow<TitleWords>>(
+        outline: &Outline,
+        headings: &[Heading],
+        words: &[W],
+    ) -> Alignment {
+        let words = |h: usize| words[h].borrow();
         let mut a = Alignment {
             section_match: vec![None; outline.sections.len()],
             heading_section: vec![None; headings.len()],
@@ -70,7 +81,7 @@ impl Alignment {
             .iter()
             .map(|s| s.keys().collect())
             .collect();
-        let heading_keys: Vec<String> = headings.iter().map(|h| matching::key(&h.text)).collect();
+        let heading_keys: Vec<String> = (0..headings.len()).map(|h| words(h).key.clone()).collect();
 
         // Same words first, for every section, parents before children (template order).
         for (s, section) in outline.sections.iter().enumerate() {
@@ -107,15 +118,6 @@ impl Alignment {
         for &(h, _) in &a.duplicates {
             is_duplicate[h] = true;
         }
-        // Each heading's words once, not once per section (thousands of headings stay cheap).
-        let heading_words: Vec<Vec<String>> = if a.section_match.iter().any(Option::is_none) {
-            headings
-                .iter()
-                .map(|h| matching::content_words(&h.text))
-                .collect()
-        } else {
-            Vec::new()
-        };
         for (s, section) in outline.sections.iter().enumerate() {
             if a.section_match[s].is_some() {
                 continue;
@@ -130,7 +132,7 @@ impl Alignment {
                         && !is_duplicate[h]
                         && wordings
                             .iter()
-                            .any(|w| matching::holds_all_words(&heading_words[h], w))
+                            .any(|w| matching::holds_all_words(&words(h).content_words, w))
                 })
                 .collect();
             if let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) {

@@ -12,6 +12,18 @@ use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 /// The anchor of one heading's rendered text, before de-duplication.
 pub fn slug(rendered: &str) -> String {
     let mut out = String::with_capacity(rendered.len());
+    if rendered.is_ascii() {
+        // The common case, without Unicode tables: ASCII keeps letters, digits, `_` and `-`.
+        for b in rendered.bytes() {
+            match b {
+                b' ' => out.push('-'),
+                b'-' | b'_' => out.push(b as char),
+                _ if b.is_ascii_alphanumeric() => out.push(b.to_ascii_lowercase() as char),
+                _ => {}
+            }
+        }
+        return out;
+    }
     for ch in rendered.chars().flat_map(char::to_lowercase) {
         if ch == ' ' {
             out.push('-');
@@ -32,16 +44,21 @@ fn keeps(ch: char) -> bool {
 
 /// The anchors of a document's headings, in order, duplicates numbered as GitHub does.
 pub fn anchors<'a>(rendered_headings: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let slugs: Vec<String> = rendered_headings.into_iter().map(slug).collect();
+    numbered(slugs.iter().map(String::as_str))
+}
+
+/// [`anchors`] from the headings' slugs (memoised by the caller).
+pub fn numbered<'a>(slugs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut taken = HashSet::new();
     // Per base, the last number tried: numbers below it are taken already, so the search for
     // the next free one resumes there (linear overall, even for thousands of equal headings).
     let mut tried: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
-    for text in rendered_headings {
-        let base = slug(text);
-        let mut anchor = base.clone();
+    for base in slugs {
+        let mut anchor = base.to_string();
         if !taken.insert(anchor.clone()) {
-            let n = tried.entry(base.clone()).or_insert(0);
+            let n = tried.entry(base.to_string()).or_insert(0);
             loop {
                 *n += 1;
                 anchor = format!("{base}-{n}");
@@ -58,6 +75,24 @@ pub fn anchors<'a>(rendered_headings: impl IntoIterator<Item = &'a str>) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII fast path agrees with the Unicode rule on every ASCII character.
+    #[test]
+    fn ascii_fast_path_matches_the_rule() {
+        for b in 0u8..128 {
+            let ch = b as char;
+            let by_rule: String = ch
+                .to_lowercase()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    '-' => Some('-'),
+                    c if keeps(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(slug(&ch.to_string()), by_rule, "{b}");
+        }
+    }
 
     #[test]
     fn design_note_examples() {

@@ -51,6 +51,14 @@ impl Code {
         }
     }
 
+    /// Found from the headings alone: the outline pass reports these (see `analyze_outline`).
+    pub fn is_outline(self) -> bool {
+        matches!(
+            self,
+            Code::MissingSection | Code::SectionOrder | Code::HeadingLevel | Code::DuplicateSection
+        )
+    }
+
     pub fn parse(s: &str) -> Option<Code> {
         Code::ALL.into_iter().find(|c| c.as_str() == s)
     }

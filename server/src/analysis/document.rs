@@ -6,6 +6,7 @@
 //! content only where the analysis needs it.
 
 use std::borrow::Cow;
+use std::sync::{Mutex, OnceLock};
 
 use ropey::Rope;
 use tree_sitter::{InputEdit, Parser, Point, Tree};
@@ -13,17 +14,25 @@ use tree_sitter::{InputEdit, Parser, Point, Tree};
 use super::text::TextRange;
 
 /// One open document.
+///
+/// An edit does not re-parse: it edits the last tree to match the text, and the tree is
+/// re-parsed from it when next asked for ([`tree`](Document::tree), [`snapshot`]
+/// (Document::snapshot)), so a burst of edits costs one parse, not one each.
 pub struct Document {
     rope: Rope,
-    tree: Tree,
-    /// Made on the first edit; a [`snapshot`](Document::snapshot) has none until edited.
-    parser: Option<Parser>,
+    /// The tree of the current text, once parsed.
+    tree: OnceLock<Tree>,
+    /// After an edit, until `tree` is parsed: the last tree, edited to match the text.
+    edited: Mutex<Option<Tree>>,
+    /// Made on first need; a [`snapshot`](Document::snapshot) has none until it needs one.
+    parser: Mutex<Option<Parser>>,
 }
 
-/// Documents longer than this (2 MiB) are kept, so positions still convert, but not parsed or
-/// checked: tree-sitter-md takes up to a second per megabyte on a slow machine and re-reads a
-/// whole paragraph on each keystroke, and the longest real review is about 100 KB. This bounds
-/// the work of every change and request.
+/// Documents longer than this (2 MiB) are kept, so positions still convert, but not parsed
+/// (only the outline pass, which scans lines, checks them): tree-sitter-md takes up to a
+/// second per megabyte on a slow machine, its block tree takes about 40 bytes per byte of
+/// text, and the longest real review is about 100 KB. This bounds the work and memory of every
+/// change and request.
 pub const MAX_PARSED_BYTES: usize = 2 * 1024 * 1024;
 
 /// A parser for the Markdown block grammar.
@@ -65,7 +74,7 @@ fn parser_view(rope: &Rope, byte: usize) -> Cow<'_, [u8]> {
     }
     let line = rope.byte_to_line(byte);
     let line_start = rope.line_to_byte(line);
-    if let Some(fixed) = empty_row_replacement(rope.line(line)) {
+    if let Some(fixed) = empty_row_replacement(rope.line(line).bytes()) {
         let mut bytes: Vec<u8> = rope.line(line).bytes().collect();
         bytes[fixed.0] = fixed.1;
         return Cow::Owned(bytes.split_off(byte - line_start));
@@ -99,12 +108,13 @@ fn may_start_empty_row(bytes: &[u8]) -> bool {
             .any(|&b| b == b'|')
 }
 
-/// For an empty row: the index in the line of the byte to replace, and its replacement.
-fn empty_row_replacement(line: ropey::RopeSlice) -> Option<(usize, u8)> {
+/// For an empty row (a line's bytes, its line break optional): the index in the line of the
+/// byte to replace, and its replacement.
+pub(crate) fn empty_row_replacement(line: impl IntoIterator<Item = u8>) -> Option<(usize, u8)> {
     let mut pipes = 0;
     let mut first_blank_after_pipe = None;
     let mut first_pipe = None;
-    for (i, b) in line.bytes().enumerate() {
+    for (i, b) in line.into_iter().enumerate() {
         match b {
             b'|' => {
                 pipes += 1;
@@ -134,28 +144,46 @@ fn empty_row_replacement(line: ropey::RopeSlice) -> Option<(usize, u8)> {
 /// True when the line holding `offset` is an empty row (see [`parser_view`]).
 fn is_empty_row_at(rope: &Rope, offset: usize) -> bool {
     let line = rope.byte_to_line(offset.min(rope.len_bytes()));
-    empty_row_replacement(rope.line(line)).is_some()
+    empty_row_replacement(rope.line(line).bytes()).is_some()
 }
 
 impl Document {
+    /// A document of `text`; it is parsed when its tree is first asked for.
     pub fn new(text: &str) -> Self {
-        let rope = Rope::from_str(text);
-        let mut parser = block_parser();
-        let tree = parse_rope(&mut parser, &rope, None);
         Self {
-            rope,
-            tree,
-            parser: Some(parser),
+            rope: Rope::from_str(text),
+            tree: OnceLock::new(),
+            edited: Mutex::new(None),
+            parser: Mutex::new(None),
         }
     }
 
-    /// A copy of this version for analysis elsewhere: O(1), the rope and the tree share their
-    /// storage with the original.
+    /// A copy of this version for analysis elsewhere, O(1): the rope and the tree share their
+    /// storage with the original. An edit still pending is parsed by the copy, when it first
+    /// needs its tree (on the analysis thread); [`adopt_tree`](Document::adopt_tree) hands
+    /// that tree back.
     pub fn snapshot(&self) -> Document {
+        let (tree, edited) = match self.tree.get() {
+            Some(tree) => (OnceLock::from(tree.clone()), None),
+            None => (OnceLock::new(), lock(&self.edited).clone()),
+        };
         Document {
             rope: self.rope.clone(),
-            tree: self.tree.clone(),
-            parser: None,
+            tree,
+            edited: Mutex::new(edited),
+            parser: Mutex::new(None),
+        }
+    }
+
+    /// Takes the tree a snapshot of this same version parsed, if this one has not parsed yet.
+    /// The caller knows the text is the same (same version).
+    pub fn adopt_tree(&mut self, from: &Document) {
+        debug_assert_eq!(self.len(), from.len());
+        if self.tree.get().is_none() {
+            if let Some(tree) = from.tree.get() {
+                self.tree = OnceLock::from(tree.clone());
+                *lock(&self.edited) = None;
+            }
         }
     }
 
@@ -163,8 +191,19 @@ impl Document {
         &self.rope
     }
 
+    /// The block tree of the current text; parsed now (incrementally) if an edit is pending.
     pub fn tree(&self) -> &Tree {
-        &self.tree
+        self.tree.get_or_init(|| {
+            let old = lock(&self.edited).take();
+            let mut parser = lock(&self.parser);
+            let parser = parser.get_or_insert_with(block_parser);
+            parse_rope(parser, &self.rope, old.as_ref())
+        })
+    }
+
+    /// The last tree, to be edited: the parsed one, or the one already waiting with edits.
+    fn take_tree_for_edit(&mut self) -> Option<Tree> {
+        self.tree.take().or_else(|| lock(&self.edited).take())
     }
 
     pub fn len(&self) -> usize {
@@ -175,7 +214,7 @@ impl Document {
         self.rope.len_bytes() == 0
     }
 
-    /// Longer than [`MAX_PARSED_BYTES`]: not parsed, not checked.
+    /// Longer than [`MAX_PARSED_BYTES`]: not parsed; only the outline pass checks it.
     pub fn is_too_large(&self) -> bool {
         self.rope.len_bytes() > MAX_PARSED_BYTES
     }
@@ -299,15 +338,18 @@ impl Document {
             old_end_position,
             new_end_position: self.point(new_end),
         };
-        self.tree.edit(&edit);
-        let parser = self.parser.get_or_insert_with(block_parser);
-        self.tree = parse_rope(parser, &self.rope, Some(&self.tree));
+        // Parsed when next asked for (see the type's comment).
+        let mut tree = self.take_tree_for_edit();
+        if let Some(tree) = &mut tree {
+            tree.edit(&edit);
+        }
+        *lock(&self.edited) = tree;
         edit
     }
 
     /// [`apply_change`](Self::apply_change) when the document is or becomes too large to
-    /// parse: the tree is made from scratch (empty while too large, the whole document again
-    /// when it shrinks back under the limit).
+    /// parse: the tree is made from scratch when next asked for (empty while too large, the
+    /// whole document again when it shrinks back under the limit).
     fn apply_change_unparsed(&mut self, start: usize, old_end: usize, new_text: &str) -> InputEdit {
         let start_position = self.point(start);
         let old_end_position = self.point(old_end);
@@ -316,8 +358,8 @@ impl Document {
         self.rope.remove(start_char..old_end_char);
         self.rope.insert(start_char, new_text);
         let new_end = start + new_text.len();
-        let parser = self.parser.get_or_insert_with(block_parser);
-        self.tree = parse_rope(parser, &self.rope, None);
+        self.tree = OnceLock::new();
+        *lock(&self.edited) = None;
         InputEdit {
             start_byte: start,
             old_end_byte: old_end,
@@ -328,11 +370,12 @@ impl Document {
         }
     }
 
-    /// Replaces the whole text (full-document sync) and parses from scratch.
+    /// Replaces the whole text (full-document sync); the tree is parsed from scratch when next
+    /// asked for.
     pub fn replace_all(&mut self, text: &str) {
         self.rope = Rope::from_str(text);
-        let parser = self.parser.get_or_insert_with(block_parser);
-        self.tree = parse_rope(parser, &self.rope, None);
+        self.tree = OnceLock::new();
+        *lock(&self.edited) = None;
     }
 
     /// A fresh parse of the current text, for tests that compare it with the kept tree.
@@ -360,6 +403,13 @@ impl Document {
     }
 }
 
+/// Locks a document's own state; a panic elsewhere while it was held does not spoil it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Kind and byte range of every node, in pre-order, for comparing two trees.
 pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
     let mut out = Vec::new();
@@ -384,6 +434,46 @@ pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Several edits applied before the tree is asked for (a burst) parse to the tree a fresh
+    /// parse gives.
+    #[test]
+    fn edits_parsed_together() {
+        let mut doc = Document::new(include_str!(
+            "../../../tests/corpus/real/openfga-joint-assessment.md"
+        ));
+        let snippets = [
+            "x",
+            "\n",
+            "## H\n",
+            "```\n",
+            "| a |\n| - |\n",
+            "| | |\n",
+            "- i\n",
+            "\r\n",
+        ];
+        let mut seed: u64 = 0x853c_49e6_748f_ea9b;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..20 {
+            for _ in 0..1 + next(8) {
+                let at = doc.floor_char_boundary(next(doc.len() + 1));
+                let end = doc.floor_char_boundary(at + next(3) * next(30));
+                doc.apply_change(TextRange::new(at, end), snippets[next(snippets.len())]);
+            }
+            let snapshot = doc.snapshot();
+            assert_eq!(
+                tree_shape(snapshot.tree()),
+                tree_shape(&doc.parse_from_scratch()),
+                "round {round}"
+            );
+            assert_eq!(tree_shape(doc.tree()), tree_shape(snapshot.tree()));
+        }
+    }
 
     /// The rope-walking helpers agree with the same questions asked of a `String`.
     #[test]

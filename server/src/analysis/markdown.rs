@@ -122,24 +122,7 @@ impl Syntax {
         syntax.tables.sort_by_key(|t| t.range.start);
         syntax.lists.sort_by_key(|l| l.0.start);
         syntax.inlines.sort();
-        // Each heading's section ends at the next heading of the same or a higher level: the
-        // nearest one after it, found with a stack of candidates from the end.
-        let mut later: Vec<usize> = Vec::new();
-        for i in (0..syntax.headings.len()).rev() {
-            let level = syntax.headings[i].level;
-            while later
-                .last()
-                .is_some_and(|&j| syntax.headings[j].level > level)
-            {
-                later.pop();
-            }
-            let end = later
-                .last()
-                .map_or(syntax.len, |&j| syntax.headings[j].range.start);
-            let h = &mut syntax.headings[i];
-            h.section = TextRange::new(h.range.start, end.max(h.range.end));
-            later.push(i);
-        }
+        set_sections(&mut syntax.headings, syntax.len);
         syntax
     }
 
@@ -187,6 +170,22 @@ impl Syntax {
         let after = self.headings.partition_point(|h| h.range.start <= offset);
         let h = after.checked_sub(1)?;
         self.headings[h].range.touches(offset).then_some(h)
+    }
+}
+
+/// Sets each heading's section: from its start to the next heading of the same or a higher
+/// level (the nearest one after it, found with a stack of candidates from the end), or `len`.
+pub(crate) fn set_sections(headings: &mut [Heading], len: usize) {
+    let mut later: Vec<usize> = Vec::new();
+    for i in (0..headings.len()).rev() {
+        let level = headings[i].level;
+        while later.last().is_some_and(|&j| headings[j].level > level) {
+            later.pop();
+        }
+        let end = later.last().map_or(len, |&j| headings[j].range.start);
+        let h = &mut headings[i];
+        h.section = TextRange::new(h.range.start, end.max(h.range.end));
+        later.push(i);
     }
 }
 
@@ -412,43 +411,63 @@ fn read_heading(doc: &Document, node: Node, cache: &mut InlineCache) -> Option<H
     if level == 0 {
         return None;
     }
-    let full = range(node);
-    let raw = doc.slice(full);
-    let trimmed_len = raw.trim_end_matches(['\r', '\n']).len();
-    let range = TextRange::new(full.start, full.start + trimmed_len);
-    let (content, text) = match content {
+    let mut heading = heading(doc, level, range(node), content, cache);
+    if heading.text.is_empty() && node.kind() == "atx_heading" {
+        if let Some(next) = node.next_sibling().filter(|n| n.kind() == "paragraph") {
+            take_bold_line(doc, &mut heading, range(next), cache);
+        }
+    }
+    Some(heading)
+}
+
+/// A heading from its node's range (`node`, line breaks included) and its `inline` content's,
+/// before any bold line title; the section is left to [`set_sections`].
+pub(crate) fn heading(
+    doc: &Document,
+    level: u8,
+    node: TextRange,
+    inline: Option<TextRange>,
+    cache: &mut InlineCache,
+) -> Heading {
+    // The node without its trailing line breaks, read off the rope (a slice would copy it).
+    let mut end = node.end.min(doc.len());
+    while end > node.start && matches!(doc.rope().byte(end - 1), b'\r' | b'\n') {
+        end -= 1;
+    }
+    let range = TextRange::new(node.start, end);
+    let (content, text) = match inline {
         Some(c) => {
             let raw = doc.slice(c);
-            let c = trim_range(strip_closing_hashes(&raw), c.start);
-            (c, cache.facts(&doc.slice(c)).rendered.clone())
+            let trimmed = trim_range(strip_closing_hashes(&raw), c.start);
+            let text = &raw[trimmed.start - c.start..trimmed.end - c.start];
+            (trimmed, cache.facts(text).rendered.clone())
         }
         None => (TextRange::empty(range.end), String::new()),
     };
-    let mut heading = Heading {
+    Heading {
         level,
         range,
         content,
         text,
         section: range,
         bold_line_title: None,
-    };
-    if heading.text.is_empty() && node.kind() == "atx_heading" {
-        take_bold_next_line(doc, node, &mut heading, cache);
     }
-    Some(heading)
 }
 
-/// For an empty ATX heading: when the next line (no blank line between) is wholly bold text,
-/// that text is the heading's title.
-fn take_bold_next_line(doc: &Document, node: Node, heading: &mut Heading, cache: &mut InlineCache) {
-    let Some(next) = node.next_sibling().filter(|n| n.kind() == "paragraph") else {
-        return;
-    };
-    let line_start = next.start_byte();
+/// For an empty ATX heading whose next block is the paragraph `para`: when that paragraph
+/// starts on the next line and its first line is wholly bold text, that text is the heading's
+/// title.
+pub(crate) fn take_bold_line(
+    doc: &Document,
+    heading: &mut Heading,
+    para: TextRange,
+    cache: &mut InlineCache,
+) {
+    let line_start = para.start;
     if doc.rope().byte_to_line(line_start) != doc.rope().byte_to_line(heading.range.start) + 1 {
         return;
     }
-    let para = doc.slice(range(next));
+    let para = doc.slice(para);
     let first_line = para.lines().next().unwrap_or("");
     let trimmed = first_line.trim();
     let inner = trimmed
@@ -590,6 +609,8 @@ pub struct InlineCache {
     derived: HashMap<(TypeId, &'static str), DerivedEntries>,
     /// What [`Syntax::new`] read from each section of the last tree.
     sections: SectionParts,
+    /// The outline pass's last text and headings (see `rescan.rs`).
+    pub(crate) last_scan: Option<super::rescan::LastScan>,
 }
 
 type DerivedEntries = HashMap<Box<str>, (Arc<dyn Any + Send + Sync>, bool)>;
@@ -611,6 +632,7 @@ impl InlineCache {
             entries: HashMap::new(),
             derived: HashMap::new(),
             sections: SectionParts::default(),
+            last_scan: None,
         }
     }
 

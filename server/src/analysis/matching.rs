@@ -12,7 +12,14 @@ const STOP_WORDS: &[&str] = &["and", "of", "the", "a", "an", "for", "to", "in", 
 /// `&` read as "and", leading numbering and a leading "project" dropped, "assessment" read as
 /// "review", plurals made singular.
 pub fn words(title: &str) -> Vec<String> {
-    let lowered = title.to_lowercase().replace('&', " and ");
+    let mut lowered = if title.is_ascii() {
+        title.to_ascii_lowercase()
+    } else {
+        title.to_lowercase()
+    };
+    if lowered.contains('&') {
+        lowered = lowered.replace('&', " and ");
+    }
     let mut words: Vec<String> = Vec::new();
     for (i, raw) in lowered.split_whitespace().enumerate() {
         // Leading section numbers ("1.", "2.3", "iv.").
@@ -53,6 +60,26 @@ fn fold_word(word: &str) -> String {
     word.to_string()
 }
 
+/// What matching needs of one title, computed once (the analysis memoises it per heading text,
+/// so a keystroke recomputes it only for the heading it changed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TitleWords {
+    /// [`key`] of the title.
+    pub key: String,
+    /// [`content_words`] of the title.
+    pub content_words: Vec<String>,
+}
+
+impl TitleWords {
+    pub fn of(title: &str) -> TitleWords {
+        let words = words(title);
+        TitleWords {
+            key: words.concat(),
+            content_words: without_stop_words(words),
+        }
+    }
+}
+
 /// The matching key: the folded words run together, so "Set-Up", "Set up" and "Setup" agree.
 pub fn key(title: &str) -> String {
     words(title).concat()
@@ -60,9 +87,12 @@ pub fn key(title: &str) -> String {
 
 /// The meaningful words of a title (stop words left out), for containment matches.
 pub fn content_words(title: &str) -> Vec<String> {
-    let mut w = words(title);
-    w.retain(|w| !STOP_WORDS.contains(&w.as_str()));
-    w
+    without_stop_words(words(title))
+}
+
+fn without_stop_words(mut words: Vec<String>) -> Vec<String> {
+    words.retain(|w| !STOP_WORDS.contains(&w.as_str()));
+    words
 }
 
 /// True when `heading` contains every meaningful word of `section`, which has at least two:

@@ -15,11 +15,13 @@ pub mod document;
 pub mod folding;
 pub mod hover;
 pub mod lens;
+pub mod line_scan;
 pub mod markdown;
 pub mod matching;
 pub mod navigation;
 pub mod outline;
 pub mod personas;
+pub mod rescan;
 pub mod rules;
 pub mod skeleton;
 pub mod symbols;
@@ -46,6 +48,17 @@ pub struct Analysis {
     pub anchors: Vec<String>,
     pub links: Vec<AnchorLink>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Which pass made it: the outline pass knows only the headings.
+    pub pass: Pass,
+}
+
+/// How much of the document an [`Analysis`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The headings, from a scan of the lines ([`line_scan`]); only the outline rules ran.
+    Outline,
+    /// The block tree; every rule ran.
+    Full,
 }
 
 impl Analysis {
@@ -64,20 +77,80 @@ pub struct Context<'a> {
     pub links: &'a [AnchorLink],
 }
 
-/// Analyses a document. `file_name` (a path or URI path) helps pick the outline.
+/// Analyses a document: the block tree and every rule. `file_name` (a path or URI path) helps
+/// pick the outline. A document too large to parse (see `Document`) gets the outline pass.
 pub fn analyze(
     doc: &Document,
     file_name: Option<&str>,
     config: &Config,
     cache: &mut InlineCache,
 ) -> Analysis {
+    if doc.is_too_large() {
+        return analyze_outline(doc, file_name, config, cache);
+    }
     let syntax = Syntax::new(doc, cache);
+    finish(doc, file_name, config, cache, syntax, Pass::Full)
+}
+
+/// The outline pass: the headings from a scan of the lines (no tree), and only the rules that
+/// read headings (missing, order, level, duplicate). Linear in the document with a small
+/// constant, it gives the outline diagnostics before, or without, the tree.
+pub fn analyze_outline(
+    doc: &Document,
+    file_name: Option<&str>,
+    config: &Config,
+    cache: &mut InlineCache,
+) -> Analysis {
+    let syntax = Syntax {
+        headings: rescan::headings(doc, cache),
+        len: doc.len(),
+        ..Syntax::default()
+    };
+    finish(doc, file_name, config, cache, syntax, Pass::Outline)
+}
+
+/// What the alignment and the anchors need of a heading's text.
+struct HeadingWords {
+    matching: matching::TitleWords,
+    slug: String,
+}
+
+impl HeadingWords {
+    fn of(text: &str) -> HeadingWords {
+        HeadingWords {
+            matching: matching::TitleWords::of(text),
+            slug: anchors::slug(text),
+        }
+    }
+}
+
+fn finish(
+    doc: &Document,
+    file_name: Option<&str>,
+    config: &Config,
+    cache: &mut InlineCache,
+    syntax: Syntax,
+    pass: Pass,
+) -> Analysis {
     let head_end = doc.floor_char_boundary(4096);
     let head = doc.slice(text::TextRange::new(0, head_end));
     let selection = detect::select(&head, &syntax.headings, file_name, config);
-    let alignment = Alignment::new(selection.outline, &syntax.headings);
-    let anchors = anchors::anchors(syntax.headings.iter().map(|h| h.text.as_str()));
-    let links = syntax.anchor_links(doc, cache);
+    // Per heading text, memoised: a keystroke recomputes only the heading it changed.
+    let words: Vec<_> = syntax
+        .headings
+        .iter()
+        .map(|h| cache.derived("heading", &h.text, HeadingWords::of))
+        .collect();
+    let alignment = Alignment::with_words(
+        selection.outline,
+        &syntax.headings,
+        &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
+    );
+    let anchors = anchors::numbered(words.iter().map(|w| w.slug.as_str()));
+    let links = match pass {
+        Pass::Full => syntax.anchor_links(doc, cache),
+        Pass::Outline => Vec::new(),
+    };
     cache.sweep();
     let ctx = Context {
         doc,
@@ -87,11 +160,9 @@ pub fn analyze(
         anchors: &anchors,
         links: &links,
     };
-    // A document too large to parse has no syntax: nothing to report (see `Document`).
-    let mut diagnostics = if doc.is_too_large() {
-        Vec::new()
-    } else {
-        rules::run(&ctx, cache)
+    let mut diagnostics = match pass {
+        Pass::Full => rules::run(&ctx, cache),
+        Pass::Outline => rules::run_outline(&ctx),
     };
     diagnostics.retain_mut(|d| match config.severity_of(d.code) {
         Some(severity) => {
@@ -108,5 +179,6 @@ pub fn analyze(
         anchors,
         links,
         diagnostics,
+        pass,
     }
 }

@@ -35,6 +35,27 @@ impl TextRange {
     pub fn touches(&self, offset: usize) -> bool {
         self.start <= offset && offset <= self.end
     }
+
+    /// Where this range is after `edit`: moved when the edit is wholly before it, the same when
+    /// wholly after it, `None` when the edit touches it (its text may have changed).
+    pub fn after_edit(self, edit: TextChange) -> Option<TextRange> {
+        if self.end < edit.start {
+            Some(self)
+        } else if self.start > edit.old_end {
+            let moved = |at: usize| at - edit.old_end + edit.new_end;
+            Some(TextRange::new(moved(self.start), moved(self.end)))
+        } else {
+            None
+        }
+    }
+}
+
+/// A change to a text: the bytes `start..old_end` became `start..new_end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextChange {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
 }
 
 /// How the columns of a position are counted.
@@ -134,6 +155,22 @@ fn line_break_chars(line: &ropey::RopeSlice) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_follow_an_edit() {
+        // "abc def ghi": "def" (4..7) replaced by "xy".
+        let edit = TextChange {
+            start: 4,
+            old_end: 7,
+            new_end: 6,
+        };
+        let r = |s, e| TextRange::new(s, e);
+        assert_eq!(r(0, 3).after_edit(edit), Some(r(0, 3)));
+        assert_eq!(r(8, 11).after_edit(edit), Some(r(7, 10)));
+        assert_eq!(r(0, 4).after_edit(edit), None, "touches the start");
+        assert_eq!(r(7, 11).after_edit(edit), None, "touches the end");
+        assert_eq!(r(5, 6).after_edit(edit), None, "inside");
+    }
 
     fn round_trip(text: &str) {
         let rope = Rope::from_str(text);

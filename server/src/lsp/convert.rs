@@ -215,6 +215,25 @@ pub fn action_kind(kind: crate::analysis::actions::ActionKind) -> lsp::CodeActio
     }
 }
 
+/// `$/jointReview/analysed`: sent after each publish when the client asked for it (see
+/// `settings::analysis_notifications`): which analysis of which version was published, and
+/// whether it was the last one for that version.
+pub enum Analysed {}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct AnalysedParams {
+    pub uri: lsp::Uri,
+    pub version: i32,
+    /// `"outline"` or `"full"`.
+    pub pass: String,
+    pub last: bool,
+}
+
+impl lsp::notification::Notification for Analysed {
+    type Params = AnalysedParams;
+    const METHOD: &'static str = "$/jointReview/analysed";
+}
+
 pub const TOC_KIND: &str = "source.joint-review.toc";
 pub const START_KIND: &str = "source.joint-review.start";
 pub const FIX_ALL_KIND: &str = "source.fixAll.joint-review";

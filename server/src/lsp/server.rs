@@ -3,12 +3,21 @@
 //!
 //! Ordering (design notes, section 2): a change is applied to the document synchronously, under
 //! a plain mutex, before the handler's first `.await`, so changes apply in the order received.
-//! Analysis then runs on a blocking thread, from a task of its own so the handler returns and
-//! the next change is read at once; its diagnostics are published with their version, and
-//! dropped if a newer version arrived meanwhile. There is no debounce delay.
+//! The handler does not parse. Each version then gets two analyses, each from a task of its
+//! own on a blocking thread, so the handler returns and the next change is read at once:
+//! - the outline pass (headings from the lines, the outline rules; well under a millisecond
+//!   per thousand lines), published at once together with the last full analysis's other
+//!   diagnostics carried through the edits since;
+//! - the full analysis (block tree, every rule), published when done and replacing it.
+//!
+//! Results are published with their version and dropped if a newer version arrived (or, for
+//! the outline pass, the full analysis of its version came first). There is no debounce delay:
+//! only a document whose full analysis is slow (over [`SLOW_FULL`]) waits for a pause in
+//! typing before the next one, so a pathological document does not keep a core busy.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -19,13 +28,21 @@ use super::settings;
 use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State};
 use crate::analysis::completion;
 use crate::analysis::hover;
+use crate::analysis::text::TextChange;
 use crate::analysis::text::{Encoding, LineIndex};
+use crate::analysis::Pass;
 use crate::analysis::{folding, lens, navigation, symbols};
 
 /// At most this many diagnostics are published for a document (the first, in document order):
 /// a pathological document can have a hundred thousand, which no editor shows usefully and
 /// which would take seconds to send.
 const MAX_PUBLISHED: usize = 1000;
+
+/// A full analysis slower than this is run only after [`PAUSE`] without changes (the outline
+/// pass still answers every keystroke), and requests are answered from the outline pass
+/// rather than wait for it.
+const SLOW_FULL: Duration = Duration::from_millis(100);
+const PAUSE: Duration = Duration::from_millis(400);
 
 /// Cheap to clone (handles only): an analysis task carries its own copy.
 #[derive(Clone)]
@@ -35,9 +52,11 @@ pub struct Backend {
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
     publishing: Arc<tokio::sync::Mutex<()>>,
-    /// One analysis runs at a time; jobs queue here (not on blocking threads) and a job
+    /// One full analysis runs at a time; jobs queue here (not on blocking threads) and a job
     /// superseded while it waited is dropped without starting.
     analyzing: Arc<tokio::sync::Semaphore>,
+    /// The same for the outline pass.
+    outlining: Arc<tokio::sync::Semaphore>,
 }
 
 impl Backend {
@@ -48,6 +67,7 @@ impl Backend {
             shutdown: Arc::default(),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
             analyzing: Arc::new(tokio::sync::Semaphore::new(1)),
+            outlining: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -56,12 +76,12 @@ impl Backend {
         self.shutdown.clone()
     }
 
-    fn job(&self, uri: &Uri) -> Option<Job> {
+    fn job(&self, uri: &Uri, pass: Pass) -> Option<Job> {
         let state = state::lock(&self.state);
         state
             .docs
             .get(uri)
-            .map(|open| Job::new(uri, open, &state.config))
+            .map(|open| Job::new(uri, open, &state.config, pass))
     }
 
     fn is_current(state: &Mutex<State>, uri: &Uri, version: i32) -> bool {
@@ -71,29 +91,46 @@ impl Backend {
             .is_some_and(|d| d.version == version)
     }
 
-    /// Analyses a version and publishes its diagnostics, unless a newer version came first.
-    async fn analyze_and_publish(&self, job: Job) {
+    /// Runs a job on a blocking thread, unless its version is superseded before it starts.
+    async fn run(&self, job: Job) -> Option<Arc<Analyzed>> {
         let state = self.state.clone();
         let uri = job.uri.clone();
+        let started = Instant::now();
         let analyzed = tokio::task::spawn_blocking(move || {
-            // A burst of changes queues several jobs: skip the ones already superseded, also
-            // after waiting for another job to finish with the document.
             let (uri, version) = (job.uri.clone(), job.version);
             job.run_if(|| Self::is_current(&state, &uri, version))
         })
         .await;
-        let analyzed = match analyzed {
-            Ok(Some(a)) => Arc::new(a),
-            Ok(None) => return,
+        match analyzed {
+            Ok(Some(a)) => {
+                tracing::debug!(
+                    "{:?} pass of version {} in {:?}",
+                    a.pass,
+                    a.version,
+                    started.elapsed()
+                );
+                Some(Arc::new(a))
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::error!("analysis of {} failed: {e}", uri.as_str());
-                return;
+                None
             }
-        };
+        }
+    }
+
+    /// Publishes an analysis of the current version: a full one as it is, an outline pass with
+    /// the last full analysis's other diagnostics carried over. Nothing is published for a
+    /// superseded version, nor an outline pass once the full analysis of its version is out.
+    ///
+    /// `last`: the full analysis's job (for a document too large to parse, an outline pass
+    /// too), after which nothing more is published for this version.
+    async fn publish(&self, uri: Uri, analyzed: Arc<Analyzed>, cost: Duration, last: bool) {
         let _order = self.publishing.lock().await;
-        let (encoding, diagnostics) = {
+        let (diagnostics, notify) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
+            let notify = state.analysis_notifications;
             let Some(open) = state
                 .docs
                 .get_mut(&uri)
@@ -101,37 +138,81 @@ impl Backend {
             else {
                 return;
             };
-            open.latest = Some(analyzed.clone());
-            let all = &analyzed.analysis.diagnostics;
+            let mut all = match last {
+                true => {
+                    open.doc.adopt_tree(&analyzed.doc);
+                    open.latest = Some(analyzed.clone());
+                    open.full_cost = Some(cost);
+                    open.edits.retain(|(v, _)| *v > analyzed.version);
+                    analyzed.analysis.diagnostics.clone()
+                }
+                false => {
+                    open.outline = Some(analyzed.clone());
+                    if open.published == Some((analyzed.version, true)) {
+                        return;
+                    }
+                    let mut all = analyzed.analysis.diagnostics.clone();
+                    all.extend(open.carried_diagnostics());
+                    all.sort_by_key(|d| (d.range.start, d.code));
+                    all
+                }
+            };
+            open.published = Some((analyzed.version, last));
             if all.len() > MAX_PUBLISHED {
                 tracing::warn!(
                     "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
                     uri.as_str(),
                     all.len()
                 );
+                all.truncate(MAX_PUBLISHED);
             }
-            let diagnostics: Vec<Diagnostic> = all
+            let diagnostics = all
                 .iter()
-                .take(MAX_PUBLISHED)
                 .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
-                .collect();
-            (encoding, diagnostics)
+                .collect::<Vec<Diagnostic>>();
+            (diagnostics, notify)
         };
-        let _ = encoding;
         self.client
-            .publish_diagnostics(uri, diagnostics, Some(analyzed.version))
+            .publish_diagnostics(uri.clone(), diagnostics, Some(analyzed.version))
             .await;
+        if notify {
+            let params = convert::AnalysedParams {
+                uri,
+                version: analyzed.version,
+                pass: match analyzed.pass {
+                    Pass::Outline => "outline",
+                    Pass::Full => "full",
+                }
+                .to_string(),
+                last,
+            };
+            self.client
+                .send_notification::<convert::Analysed>(params)
+                .await;
+        }
     }
 
-    /// The analysis of the current version, computing it if the latest one is older.
+    /// The analysis of the current version for a request: the full one, computed now if it
+    /// is missing and cheap; for a document whose full analysis is slow (or too large to
+    /// parse), the outline pass.
     async fn current(&self, uri: &Uri) -> Option<Arc<Analyzed>> {
         let job = {
             let state = state::lock(&self.state);
             let open = state.docs.get(uri)?;
-            if let Some(latest) = open.latest.as_ref().filter(|a| a.version == open.version) {
-                return Some(latest.clone());
+            let of_version = |a: &Option<Arc<Analyzed>>| {
+                a.as_ref().filter(|a| a.version == open.version).cloned()
+            };
+            if let Some(latest) = of_version(&open.latest) {
+                return Some(latest);
             }
-            Job::new(uri, open, &state.config)
+            let slow = open.doc.is_too_large() || open.full_cost.is_some_and(|c| c > SLOW_FULL);
+            if slow {
+                if let Some(outline) = of_version(&open.outline) {
+                    return Some(outline);
+                }
+            }
+            let pass = if slow { Pass::Outline } else { Pass::Full };
+            Job::new(uri, open, &state.config, pass)
         };
         tokio::task::spawn_blocking(move || Arc::new(job.run()))
             .await
@@ -151,20 +232,62 @@ impl Backend {
         Ok((analyzed, state.encoding, state.navigation))
     }
 
-    /// Analyses and publishes in the background, so the handler returns at once and the next
-    /// change is read (and supersedes this job) while it runs: a burst never queues up.
-    /// A waiting job keeps no snapshot (in a burst each would hold a tree of its own): the
-    /// document is snapshotted when its turn comes, if the version is still current.
-    fn spawn_analysis(&self, job: Job) {
-        let (uri, version) = (job.uri.clone(), job.version);
-        drop(job);
+    /// Starts both analyses of a new version (see the module comment). Each runs in a task of
+    /// its own, one at a time per pass (a semaphore each), so the handler returns at once and
+    /// a burst never queues up: a job superseded while it waited is dropped before it takes
+    /// a snapshot.
+    fn spawn_analyses(&self, uri: Uri, version: i32) {
+        let backend = self.clone();
+        let outline_uri = uri.clone();
+        tokio::spawn(async move {
+            let Ok(_turn) = backend.outlining.acquire().await else {
+                return;
+            };
+            let Some(job) = backend
+                .job(&outline_uri, Pass::Outline)
+                .filter(|j| j.version == version && !j.doc.is_too_large())
+            else {
+                return;
+            };
+            let started = Instant::now();
+            if let Some(analyzed) = backend.run(job).await {
+                let cost = started.elapsed();
+                backend.publish(outline_uri, analyzed, cost, false).await;
+            }
+        });
         let backend = self.clone();
         tokio::spawn(async move {
             let Ok(_turn) = backend.analyzing.acquire().await else {
                 return;
             };
-            if let Some(job) = backend.job(&uri).filter(|j| j.version == version) {
-                backend.analyze_and_publish(job).await;
+            // A slow document waits for a pause in typing; a change meanwhile supersedes it.
+            loop {
+                let wait = {
+                    let state = state::lock(&backend.state);
+                    let Some(open) = state.docs.get(&uri).filter(|d| d.version == version) else {
+                        return;
+                    };
+                    let slow = open.full_cost.is_some_and(|c| c > SLOW_FULL);
+                    let quiet = open.last_change.elapsed();
+                    if slow && quiet < PAUSE {
+                        PAUSE - quiet
+                    } else {
+                        break;
+                    }
+                };
+                tokio::time::sleep(wait).await;
+            }
+            let Some(job) = backend
+                .job(&uri, Pass::Full)
+                .filter(|j| j.version == version)
+            else {
+                return;
+            };
+            let started = Instant::now();
+            if let Some(analyzed) = backend.run(job).await {
+                backend
+                    .publish(uri, analyzed, started.elapsed(), true)
+                    .await;
             }
         });
     }
@@ -172,8 +295,11 @@ impl Backend {
     async fn reanalyze_all(&self) {
         let uris: Vec<Uri> = state::lock(&self.state).docs.keys().cloned().collect();
         for uri in uris {
-            if let Some(job) = self.job(&uri) {
-                self.analyze_and_publish(job).await;
+            if let Some(job) = self.job(&uri, Pass::Full) {
+                let started = Instant::now();
+                if let Some(analyzed) = self.run(job).await {
+                    self.publish(uri, analyzed, started.elapsed(), true).await;
+                }
             }
         }
     }
@@ -215,6 +341,7 @@ impl LanguageServer for Backend {
                 .is_none_or(|formats| formats.contains(&MarkupKind::Markdown));
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
+                state.analysis_notifications = settings::analysis_notifications(options);
             }
             state.navigation = navigation;
         }
@@ -288,17 +415,17 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
-        let job = {
-            let mut state = state::lock(&self.state);
+        let too_large = {
             let open = OpenDocument::new(&item.text, item.version);
-            let job = Job::new(&item.uri, &open, &state.config);
-            state.docs.insert(item.uri, open);
-            job
+            let too_large = open.doc.is_too_large();
+            state::lock(&self.state).docs.insert(item.uri.clone(), open);
+            too_large
         };
-        if job.doc.is_too_large() {
+        if too_large {
             let message = format!(
-                "joint-review-lsp: {} is larger than {} MiB and is not checked.",
-                job.uri.as_str(),
+                "joint-review-lsp: {} is larger than {} MiB: only its outline (missing, \
+                 misplaced and duplicate sections, heading levels) is checked.",
+                item.uri.as_str(),
                 crate::analysis::document::MAX_PARSED_BYTES >> 20
             );
             tracing::warn!("{message}");
@@ -306,33 +433,48 @@ impl LanguageServer for Backend {
                 .show_message(MessageType::WARNING, message)
                 .await;
         }
-        self.spawn_analysis(job);
+        self.spawn_analyses(item.uri, item.version);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
         // Applied before any `.await`: see the module comment.
-        let job = {
+        let version = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
-            let config = state.config.clone();
             let Some(open) = state.docs.get_mut(&uri) else {
                 tracing::warn!("change for a document that is not open: {}", uri.as_str());
                 return;
             };
+            let version = params.text_document.version;
             for change in params.content_changes {
-                match change.range {
+                let edit = match change.range {
                     Some(range) => {
                         let range = convert::text_range(&open.doc, range, encoding);
-                        open.doc.apply_change(range, &change.text);
+                        let edit = open.doc.apply_change(range, &change.text);
+                        TextChange {
+                            start: edit.start_byte,
+                            old_end: edit.old_end_byte,
+                            new_end: edit.new_end_byte,
+                        }
                     }
-                    None => open.doc.replace_all(&change.text),
-                }
+                    None => {
+                        let old_end = open.doc.len();
+                        open.doc.replace_all(&change.text);
+                        TextChange {
+                            start: 0,
+                            old_end,
+                            new_end: open.doc.len(),
+                        }
+                    }
+                };
+                open.edits.push((version, edit));
             }
-            open.version = params.text_document.version;
-            Job::new(&uri, open, &config)
+            open.version = version;
+            open.last_change = Instant::now();
+            version
         };
-        self.spawn_analysis(job);
+        self.spawn_analyses(uri, version);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

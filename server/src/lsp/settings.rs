@@ -28,6 +28,16 @@ pub fn ours(value: &serde_json::Value) -> Option<Config> {
     holds_ours.then(|| from_json(value))
 }
 
+/// True when the initialization options ask for a `$/jointReview/analysed` notification after
+/// each publish (tests and the benchmark use it to tell the outline pass's publish from the
+/// full analysis's).
+pub fn analysis_notifications(options: &serde_json::Value) -> bool {
+    let asked = |v: &serde_json::Value| v.get("analysisNotifications")?.as_bool();
+    asked(options)
+        .or_else(|| asked(options.get("jointReview")?))
+        .unwrap_or(false)
+}
+
 /// Reads settings, ignoring (and logging) what it does not understand.
 pub fn from_json(value: &serde_json::Value) -> Config {
     let value = value.get("jointReview").unwrap_or(value);

@@ -1,19 +1,22 @@
-//! The server's state: open documents, each with its version and its latest analysis.
+//! The server's state: open documents, each with its version and its latest analyses.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tower_lsp_server::ls_types::{ClientCapabilities, Uri};
 
 use crate::analysis::config::Config;
+use crate::analysis::diagnostics::Diagnostic;
 use crate::analysis::document::Document;
 use crate::analysis::markdown::InlineCache;
-use crate::analysis::text::Encoding;
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::text::{Encoding, TextChange};
+use crate::analysis::{analyze, analyze_outline, Analysis, Pass};
 
 /// An analysis together with the document version it was made from.
 pub struct Analyzed {
     pub version: i32,
+    pub pass: Pass,
     pub doc: Document,
     pub analysis: Analysis,
 }
@@ -21,9 +24,23 @@ pub struct Analyzed {
 pub struct OpenDocument {
     pub doc: Document,
     pub version: i32,
+    /// The latest full analysis (the outline pass for a document too large to parse).
     pub latest: Option<Arc<Analyzed>>,
-    /// Inline parses reused between analyses of this document.
+    /// The latest outline pass.
+    pub outline: Option<Arc<Analyzed>>,
+    /// Inline parses reused between full analyses of this document.
     pub cache: Arc<Mutex<InlineCache>>,
+    /// The same for the outline pass (its own, so it never waits for a full analysis).
+    pub outline_cache: Arc<Mutex<InlineCache>>,
+    /// The edits since `latest`, with the version each made: they carry its diagnostics to
+    /// the current text until the next full analysis.
+    pub edits: Vec<(i32, TextChange)>,
+    /// What was last published: its version, and whether it was the last for that version
+    /// (the full analysis).
+    pub published: Option<(i32, bool)>,
+    /// How long the last full analysis took.
+    pub full_cost: Option<Duration>,
+    pub last_change: Instant,
 }
 
 impl OpenDocument {
@@ -32,8 +49,47 @@ impl OpenDocument {
             doc: Document::new(text),
             version,
             latest: None,
-            cache: Arc::new(Mutex::new(InlineCache::new())),
+            outline: None,
+            cache: Arc::default(),
+            outline_cache: Arc::default(),
+            edits: Vec::new(),
+            published: None,
+            full_cost: None,
+            last_change: Instant::now(),
         }
+    }
+
+    /// The latest full analysis's diagnostics that the outline pass does not make, carried
+    /// through the edits since to the current text; those an edit touched are left out (the
+    /// next full analysis has them).
+    pub fn carried_diagnostics(&self) -> Vec<Diagnostic> {
+        let Some(latest) = self.latest.as_ref().filter(|l| l.pass == Pass::Full) else {
+            return Vec::new();
+        };
+        let edits: Vec<TextChange> = self
+            .edits
+            .iter()
+            .filter(|(v, _)| *v > latest.version)
+            .map(|(_, e)| *e)
+            .collect();
+        latest
+            .analysis
+            .diagnostics
+            .iter()
+            .filter(|d| !d.code.is_outline())
+            .filter_map(|d| {
+                let mut d = d.clone();
+                for &edit in &edits {
+                    d.range = d.range.after_edit(edit)?;
+                    for r in &mut d.related {
+                        r.range = r.range.after_edit(edit)?;
+                    }
+                }
+                // A fix was made for the old text.
+                d.fix = None;
+                Some(d)
+            })
+            .collect()
     }
 }
 
@@ -49,6 +105,8 @@ pub struct State {
     /// The client shows Markdown in completion items' documentation.
     pub completion_markdown: bool,
     pub navigation: NavigationCaps,
+    /// The client asked for `$/jointReview/analysed` after each publish.
+    pub analysis_notifications: bool,
 }
 
 /// What the client supports of the navigation features' answers.
@@ -98,19 +156,24 @@ impl NavigationCaps {
 pub struct Job {
     pub uri: Uri,
     pub version: i32,
+    pub pass: Pass,
     pub doc: Document,
     pub config: Config,
     pub cache: Arc<Mutex<InlineCache>>,
 }
 
 impl Job {
-    pub fn new(uri: &Uri, open: &OpenDocument, config: &Config) -> Job {
+    pub fn new(uri: &Uri, open: &OpenDocument, config: &Config, pass: Pass) -> Job {
         Job {
             uri: uri.clone(),
             version: open.version,
+            pass,
             doc: open.doc.snapshot(),
             config: config.clone(),
-            cache: open.cache.clone(),
+            cache: match pass {
+                Pass::Full => open.cache.clone(),
+                Pass::Outline => open.outline_cache.clone(),
+            },
         }
     }
 
@@ -124,9 +187,15 @@ impl Job {
         if !wanted() {
             return None;
         }
-        let analysis = analyze(&self.doc, Some(self.uri.as_str()), &self.config, &mut cache);
+        let name = Some(self.uri.as_str());
+        let analysis = match self.pass {
+            Pass::Full => analyze(&self.doc, name, &self.config, &mut cache),
+            Pass::Outline => analyze_outline(&self.doc, name, &self.config, &mut cache),
+        };
         Some(Analyzed {
             version: self.version,
+            // A document too large to parse gets the outline pass from `analyze` too.
+            pass: analysis.pass,
             doc: self.doc,
             analysis,
         })
@@ -134,16 +203,8 @@ impl Job {
 
     /// Runs the analysis (CPU work: call it off the async threads).
     pub fn run(self) -> Analyzed {
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let analysis = analyze(&self.doc, Some(self.uri.as_str()), &self.config, &mut cache);
-        Analyzed {
-            version: self.version,
-            doc: self.doc,
-            analysis,
-        }
+        self.run_if(|| true)
+            .expect("an analysis that is always wanted runs")
     }
 }
 

@@ -19,16 +19,24 @@ use super::Context;
 
 /// Runs every rule.
 pub fn run(ctx: &Context, cache: &mut InlineCache) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    missing_section::check(ctx, &mut out);
-    section_order::check(ctx, &mut out);
-    heading_level::check(ctx, &mut out);
-    duplicate_section::check(ctx, &mut out);
+    let mut out = run_outline(ctx);
     empty_section::check(ctx, &mut out);
     template_text::check(ctx, cache, &mut out);
     metadata_table::check(ctx, cache, &mut out);
     toc_link::check(ctx, &mut out);
     toc_entry::check(ctx, &mut out);
+    out
+}
+
+/// Runs the rules that read only the headings (their codes are [`Code::is_outline`]).
+///
+/// [`Code::is_outline`]: super::diagnostics::Code::is_outline
+pub fn run_outline(ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    missing_section::check(ctx, &mut out);
+    section_order::check(ctx, &mut out);
+    heading_level::check(ctx, &mut out);
+    duplicate_section::check(ctx, &mut out);
     out
 }
 

@@ -1,0 +1,316 @@
+//! The outline pass's headings for a new version, reusing the last version's when the edit
+//! between them cannot change any heading.
+//!
+//! Typing in a paragraph is most of what an author does, and such a keystroke changes no
+//! heading; the only work left is finding the edit (comparing the two texts' bytes from both
+//! ends, a memory comparison) and moving the later headings by its length. Everything else
+//! goes to [`line_scan::headings`]. "Cannot change" is judged conservatively:
+//! - the edit (the bytes that differ) lies within one line and neither removes nor inserts a
+//!   line break or a character that Markdown's block structure or an HTML block's end reads
+//!   (only letters, digits, spaces and `,.;:!?'"()` pass);
+//! - the line starts (after blanks) with a letter, before the edit: so it is not, and does not
+//!   become, a heading, fence, list item, quote, table delimiter, thematic break or blank line;
+//! - the line is not part of a heading (a setext heading's text, an empty heading's bold title).
+//!
+//! A property test checks the result against a fresh scan.
+
+use ropey::Rope;
+
+use super::document::Document;
+use super::line_scan;
+use super::markdown::{Heading, InlineCache};
+use super::text::TextRange;
+
+/// The text and headings of the last version scanned.
+pub(crate) struct LastScan {
+    rope: Rope,
+    headings: Vec<Heading>,
+}
+
+/// The headings of `doc`, as [`line_scan::headings`] finds them.
+pub fn headings(doc: &Document, cache: &mut InlineCache) -> Vec<Heading> {
+    if let Some(last) = cache.last_scan.take() {
+        if let Some(headings) = reuse(&last, doc.rope()) {
+            cache.last_scan = Some(LastScan {
+                rope: doc.rope().clone(),
+                headings: headings.clone(),
+            });
+            return headings;
+        }
+    }
+    let headings = line_scan::headings(doc, cache);
+    cache.last_scan = Some(LastScan {
+        rope: doc.rope().clone(),
+        headings: headings.clone(),
+    });
+    headings
+}
+
+/// The last headings moved to `new`, when the edit from the last text to `new` cannot change
+/// them (see the module comment).
+fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
+    let old = &last.rope;
+    let (old_len, new_len) = (old.len_bytes(), new.len_bytes());
+    let prefix = common_prefix(old, new);
+    if prefix == old_len && prefix == new_len {
+        return Some(last.headings.clone());
+    }
+    let suffix = common_suffix(old, new).min(old_len.min(new_len) - prefix);
+    // Whole characters: equal bytes may end inside a character that differs.
+    let start = floor_boundary(old, prefix);
+    let old_end = ceil_boundary(old, old_len - suffix);
+    let new_end = new_len - (old_len - old_end);
+    let plain = |rope: &Rope, from: usize, to: usize| {
+        rope.byte_slice(from..to).chars().all(|c| {
+            c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | ',' | '.' | ';' | ':' | '!' | '?' | '\'' | '"' | '(' | ')'
+                )
+        })
+    };
+    if !plain(old, start, old_end) || !plain(new, start, new_end) {
+        return None;
+    }
+    // The line's first non-blank character: a letter, before the edit.
+    let line = old.byte_to_line(start);
+    let line_start = old.line_to_byte(line);
+    let first = old
+        .byte_slice(line_start..start)
+        .chars()
+        .find(|c| !matches!(c, ' ' | '\t'))?;
+    if !first.is_alphabetic() {
+        return None;
+    }
+    let line_end = old.line_to_byte((line + 1).min(old.len_lines()));
+    let touches_line = |r: TextRange| r.start <= line_end && line_start <= r.end;
+    if last
+        .headings
+        .iter()
+        .any(|h| touches_line(h.range) || h.bold_line_title.is_some_and(&touches_line))
+    {
+        return None;
+    }
+    // The end of the text (where the last sections end) stays the end.
+    let moved = |at: usize| match at {
+        _ if at == old_len => new_len,
+        _ if at <= start => at,
+        _ => at - old_end + new_end,
+    };
+    let range = |r: TextRange| TextRange::new(moved(r.start), moved(r.end));
+    Some(
+        last.headings
+            .iter()
+            .map(|h| Heading {
+                range: range(h.range),
+                content: range(h.content),
+                section: range(h.section),
+                bold_line_title: h.bold_line_title.map(range),
+                ..h.clone()
+            })
+            .collect(),
+    )
+}
+
+/// The number of equal bytes at the start of both texts.
+fn common_prefix(a: &Rope, b: &Rope) -> usize {
+    let (mut a_chunks, mut b_chunks) = (a.chunks(), b.chunks());
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    let mut n = 0;
+    loop {
+        if x.is_empty() {
+            match a_chunks.next() {
+                Some(c) => x = c.as_bytes(),
+                None => return n,
+            }
+            continue;
+        }
+        if y.is_empty() {
+            match b_chunks.next() {
+                Some(c) => y = c.as_bytes(),
+                None => return n,
+            }
+            continue;
+        }
+        let m = x.len().min(y.len());
+        if x[..m] != y[..m] {
+            return n + x.iter().zip(y).take_while(|(p, q)| p == q).count();
+        }
+        n += m;
+        (x, y) = (&x[m..], &y[m..]);
+    }
+}
+
+/// The number of equal bytes at the end of both texts.
+fn common_suffix(a: &Rope, b: &Rope) -> usize {
+    let (mut a_chunks, mut b_chunks) = (
+        a.chunks_at_byte(a.len_bytes()).0,
+        b.chunks_at_byte(b.len_bytes()).0,
+    );
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    let mut n = 0;
+    loop {
+        if x.is_empty() {
+            match a_chunks.prev() {
+                Some(c) => x = c.as_bytes(),
+                None => return n,
+            }
+            continue;
+        }
+        if y.is_empty() {
+            match b_chunks.prev() {
+                Some(c) => y = c.as_bytes(),
+                None => return n,
+            }
+            continue;
+        }
+        let m = x.len().min(y.len());
+        let (xs, ys) = (&x[x.len() - m..], &y[y.len() - m..]);
+        if xs != ys {
+            return n + xs
+                .iter()
+                .rev()
+                .zip(ys.iter().rev())
+                .take_while(|(p, q)| p == q)
+                .count();
+        }
+        n += m;
+        (x, y) = (&x[..x.len() - m], &y[..y.len() - m]);
+    }
+}
+
+fn is_boundary(rope: &Rope, at: usize) -> bool {
+    at == 0 || at >= rope.len_bytes() || (rope.byte(at) & 0xC0) != 0x80
+}
+
+fn floor_boundary(rope: &Rope, mut at: usize) -> usize {
+    while !is_boundary(rope, at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(rope: &Rope, mut at: usize) -> usize {
+    while !is_boundary(rope, at) {
+        at += 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a fresh scan finds, and what `headings` finds after `last`.
+    fn both(last: &str, new: &str) -> (Vec<Heading>, Vec<Heading>) {
+        let mut cache = InlineCache::new();
+        headings(&Document::new(last), &mut cache);
+        let doc = Document::new(new);
+        let incremental = headings(&doc, &mut cache);
+        let fresh = line_scan::headings(&doc, &mut InlineCache::new());
+        (incremental, fresh)
+    }
+
+    #[test]
+    fn typing_in_a_paragraph_reuses_and_moves_the_headings() {
+        let last = "# T\n\nSome text here.\n\n## Goals\n\nMore.\n";
+        let new = "# T\n\nSome texty here.\n\n## Goals\n\nMore.\n";
+        let mut cache = InlineCache::new();
+        headings(&Document::new(last), &mut cache);
+        let reused = reuse(cache.last_scan.as_ref().unwrap(), Document::new(new).rope());
+        let reused = reused.expect("plain typing in a paragraph is reused");
+        assert_eq!(reused, line_scan::headings(&Document::new(new), &mut cache));
+    }
+
+    #[test]
+    fn edits_that_may_change_headings_are_scanned_again() {
+        let last = "# T\n\nSome text\n\n## Goals\n";
+        let cases = [
+            "# T\n\nSome text\n===\n## Goals\n", // a setext underline
+            "# T\n\nSome te\nxt\n\n## Goals\n",  // a line break
+            "# T\n\n## Some text\n\n## Goals\n", // at the line's start
+            "# T\n\nSome text `\n\n## Goals\n",  // a character blocks read
+            "# Tx\n\nSome text\n\n## Goals\n",   // in a heading
+        ];
+        for new in cases {
+            let mut cache = InlineCache::new();
+            headings(&Document::new(last), &mut cache);
+            let last_scan = cache.last_scan.as_ref().unwrap();
+            assert!(
+                reuse(last_scan, Document::new(new).rope()).is_none(),
+                "{new:?}"
+            );
+            let (incremental, fresh) = both(last, new);
+            assert_eq!(incremental, fresh, "{new:?}");
+        }
+    }
+
+    #[test]
+    fn multibyte_edits_are_whole_characters() {
+        let (incremental, fresh) = both(
+            "# T\n\nCafé au lait\n\n## Goals 中文\n",
+            "# T\n\nCafè au lait\n\n## Goals 中文\n",
+        );
+        assert_eq!(incremental, fresh);
+    }
+
+    const SNIPPETS: &[&str] = &[
+        "# Title\n",
+        "## Goals\n",
+        "### Sub section\n",
+        "Plain text line\n",
+        "Another, longer (line) of text.\n",
+        "\n",
+        "```\n",
+        "~~~\n",
+        "<!--\n",
+        "-->\n",
+        "<div>\n",
+        "- item\n",
+        "1. item\n",
+        "> quote\n",
+        "| a | b |\n",
+        "| - | - |\n",
+        "===\n",
+        "---\n",
+        "##\n",
+        "**Bold title**\n",
+        "Text\r\n",
+        "Lone CR\r",
+        "  Indented text\n",
+        "中文 text 😀\n",
+    ];
+    const TYPED: &[&str] = &[
+        "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Whatever the edit, the result is a fresh scan's.
+        #[test]
+        fn reuse_agrees_with_a_fresh_scan(
+            parts in proptest::collection::vec(0..SNIPPETS.len(), 1..30),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, 0..TYPED.len()), 1..6),
+        ) {
+            let mut text: String = parts.iter().map(|&i| SNIPPETS[i]).collect();
+            let mut cache = InlineCache::new();
+            headings(&Document::new(&text), &mut cache);
+            for (at, removed, typed) in edits {
+                let mut start = at.index(text.len() + 1);
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + removed).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(start..end, TYPED[typed]);
+                let doc = Document::new(&text);
+                let incremental = headings(&doc, &mut cache);
+                let fresh = line_scan::headings(&doc, &mut InlineCache::new());
+                prop_assert_eq!(incremental, fresh, "{:?}", text);
+            }
+        }
+    }
+}
