@@ -99,23 +99,26 @@ impl<'a> LineIndex<'a> {
         }
         let line_start_char = rope.line_to_char(line);
         let line_slice = rope.line(line);
-        let content_chars = line_slice.len_chars() - line_break_chars(&line_slice);
+        let content_end_char =
+            line_start_char + line_slice.len_chars() - line_break_chars(&line_slice);
         let want = pos.col as usize;
-        let mut units = 0usize;
-        let mut chars = 0usize;
-        for ch in line_slice.chars().take(content_chars) {
-            let width = match encoding {
-                Encoding::Utf8 => ch.len_utf8(),
-                Encoding::Utf16 => ch.len_utf16(),
-                Encoding::Utf32 => 1,
-            };
-            if units + width > want {
-                break;
+        // Ropey's indexes make each conversion O(log n), whatever the line's length (a 1 MB
+        // line is converted on every keystroke). Each rounds a column inside a character
+        // down to that character.
+        let char_idx = match encoding {
+            Encoding::Utf8 => {
+                let start = rope.char_to_byte(line_start_char);
+                let end = rope.char_to_byte(content_end_char);
+                rope.byte_to_char((start + want).min(end))
             }
-            units += width;
-            chars += 1;
-        }
-        rope.char_to_byte(line_start_char + chars)
+            Encoding::Utf16 => {
+                let start = rope.char_to_utf16_cu(line_start_char);
+                let end = rope.char_to_utf16_cu(content_end_char);
+                rope.utf16_cu_to_char((start + want).min(end))
+            }
+            Encoding::Utf32 => (line_start_char + want).min(content_end_char),
+        };
+        rope.char_to_byte(char_idx)
     }
 
     /// Position of a byte offset (clamped to the document, rounded down to a char boundary).
