@@ -161,6 +161,90 @@ fn open_publishes_versioned_diagnostics_and_close_clears_them() {
     assert!(server.shutdown_and_exit().success());
 }
 
+/// The outline pass publishes first, with every outline diagnostic already; the full
+/// analysis follows as the last publish of the version. After an edit, the outline pass
+/// carries the tree-based diagnostics the edit did not touch, moved to the new text.
+#[test]
+fn outline_pass_first_then_full_analysis_with_carried_diagnostics() {
+    let (mut server, _) = Server::initialized(Server::init_params(None, None));
+    let cut = cut_threat_model(&template());
+    let mut doc = Doc::new(URI, &cut, Encoding::Utf16);
+    server.did_open(URI, 1, &doc.text);
+    let first = server.wait_first_publish(URI, 1);
+    let pass = server.wait_notification("$/jointReview/analysed", "for version 1", |p| {
+        p["uri"] == URI && p["version"] == 1
+    });
+    assert_eq!(pass["pass"], "outline", "{pass}");
+    assert_eq!(pass["last"], false, "{pass}");
+    assert_eq!(threat_model_missing(&first).len(), 1, "{first}");
+    let outline_codes = [
+        "missing-section",
+        "section-order",
+        "heading-level",
+        "duplicate-section",
+    ];
+    assert!(
+        codes(&first)
+            .iter()
+            .all(|c| outline_codes.contains(&c.as_str())),
+        "the first publish of an open has only outline diagnostics: {first}"
+    );
+    let full = server.wait_publish(URI, 1);
+    let key = |d: &Value| format!("{} {} {}", d["code"], d["range"], d["message"]);
+    let full_keys: Vec<String> = full["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    for d in first["diagnostics"].as_array().unwrap() {
+        assert!(
+            full_keys.contains(&key(d)),
+            "{d} is in the full analysis too"
+        );
+    }
+    assert!(
+        codes(&full).contains(&"template-text".to_string()),
+        "{full}"
+    );
+
+    // Type a line at the top: every diagnostic below moves one line down in the outline pass.
+    let change = doc.edit(0, 0, "Hello.\n\n");
+    let v = doc.send(&mut server, vec![change]);
+    let moved = server.wait_first_publish(URI, v);
+    let shifted = |d: &Value| {
+        let mut d = d.clone();
+        for end in ["start", "end"] {
+            let line = d["range"][end]["line"].as_i64().unwrap();
+            d["range"][end]["line"] = json!(line + 2);
+        }
+        key(&d)
+    };
+    let moved_keys: Vec<String> = moved["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    for d in full["diagnostics"].as_array().unwrap() {
+        if d["code"] == "template-text" && d["range"]["start"]["line"] != 0 {
+            assert!(moved_keys.contains(&shifted(d)), "carried and moved: {d}");
+        }
+    }
+    let settled = server.wait_publish(URI, v);
+    let settled_keys: Vec<String> = settled["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    assert_eq!(
+        moved_keys, settled_keys,
+        "the full analysis agrees with what was carried"
+    );
+    assert!(server.shutdown_and_exit().success());
+}
+
 // 4. incremental changes in the negotiated encoding, positions after emoji, CJK and CRLF
 
 /// The line inserted before `## Overview`: a CJK line ended by a lone CR, then a line with an

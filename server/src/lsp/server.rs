@@ -11,9 +11,9 @@
 //! - the full analysis (block tree, every rule), published when done and replacing it.
 //!
 //! Results are published with their version and dropped if a newer version arrived (or, for
-//! the outline pass, the full analysis of its version came first). There is no debounce delay:
-//! only a document whose full analysis is slow (over [`SLOW_FULL`]) waits for a pause in
-//! typing before the next one, so a pathological document does not keep a core busy.
+//! the outline pass, the full analysis of its version came first). There is no debounce delay
+//! on the outline pass; only a document whose full analysis is slow (over [`SLOW_FULL`]) gets
+//! the next one after a pause in typing, so a large document does not keep a core busy.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,10 +38,12 @@ use crate::analysis::{folding, lens, navigation, symbols};
 /// which would take seconds to send.
 const MAX_PUBLISHED: usize = 1000;
 
-/// A full analysis slower than this is run only after [`PAUSE`] without changes (the outline
-/// pass still answers every keystroke), and requests are answered from the outline pass
-/// rather than wait for it.
-const SLOW_FULL: Duration = Duration::from_millis(100);
+/// When a document's full analysis after an edit took longer than this, the next one runs
+/// only after [`PAUSE`] without changes (the outline pass still answers every keystroke), and
+/// requests are answered from the outline pass rather than wait for it. A real review's takes
+/// 1-3 ms; a 10k-line document's ~10 ms, a 1 MB line's ~150 ms: typing in those would keep a
+/// core busy re-reading the whole tree for diagnostics the author sees only when pausing.
+const SLOW_FULL: Duration = Duration::from_millis(8);
 const PAUSE: Duration = Duration::from_millis(400);
 
 /// Cheap to clone (handles only): an analysis task carries its own copy.
@@ -127,6 +129,7 @@ impl Backend {
     /// too), after which nothing more is published for this version.
     async fn publish(&self, uri: Uri, analyzed: Arc<Analyzed>, cost: Duration, last: bool) {
         let _order = self.publishing.lock().await;
+        let started = Instant::now();
         let (diagnostics, notify) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
@@ -141,8 +144,11 @@ impl Backend {
             let mut all = match last {
                 true => {
                     open.doc.adopt_tree(&analyzed.doc);
+                    // The first one parsed from scratch: it says nothing of an edit's cost.
+                    if open.latest.is_some() {
+                        open.full_cost = Some(cost);
+                    }
                     open.latest = Some(analyzed.clone());
-                    open.full_cost = Some(cost);
                     open.edits.retain(|(v, _)| *v > analyzed.version);
                     analyzed.analysis.diagnostics.clone()
                 }
@@ -172,9 +178,15 @@ impl Backend {
                 .collect::<Vec<Diagnostic>>();
             (diagnostics, notify)
         };
+        let count = diagnostics.len();
         self.client
             .publish_diagnostics(uri.clone(), diagnostics, Some(analyzed.version))
             .await;
+        tracing::debug!(
+            "published {count} diagnostics of version {} in {:?}",
+            analyzed.version,
+            started.elapsed()
+        );
         if notify {
             let params = convert::AnalysedParams {
                 uri,
@@ -232,64 +244,67 @@ impl Backend {
         Ok((analyzed, state.encoding, state.navigation))
     }
 
-    /// Starts both analyses of a new version (see the module comment). Each runs in a task of
-    /// its own, one at a time per pass (a semaphore each), so the handler returns at once and
-    /// a burst never queues up: a job superseded while it waited is dropped before it takes
-    /// a snapshot.
+    /// Starts the analyses of a new version (see the module comment): the outline pass, then,
+    /// once it is published, the full analysis, so the two of one version never compete for a
+    /// core. Each runs in a task of its own, one at a time per pass (a semaphore each), so the
+    /// handler returns at once and the next version's outline pass need not wait for this
+    /// version's full analysis; a job superseded while it waited is dropped before it takes a
+    /// snapshot, so a burst never queues up.
     fn spawn_analyses(&self, uri: Uri, version: i32) {
         let backend = self.clone();
-        let outline_uri = uri.clone();
         tokio::spawn(async move {
-            let Ok(_turn) = backend.outlining.acquire().await else {
-                return;
-            };
-            let Some(job) = backend
-                .job(&outline_uri, Pass::Outline)
-                .filter(|j| j.version == version && !j.doc.is_too_large())
-            else {
-                return;
-            };
-            let started = Instant::now();
-            if let Some(analyzed) = backend.run(job).await {
-                let cost = started.elapsed();
-                backend.publish(outline_uri, analyzed, cost, false).await;
-            }
-        });
-        let backend = self.clone();
-        tokio::spawn(async move {
-            let Ok(_turn) = backend.analyzing.acquire().await else {
-                return;
-            };
-            // A slow document waits for a pause in typing; a change meanwhile supersedes it.
-            loop {
-                let wait = {
-                    let state = state::lock(&backend.state);
-                    let Some(open) = state.docs.get(&uri).filter(|d| d.version == version) else {
-                        return;
-                    };
-                    let slow = open.full_cost.is_some_and(|c| c > SLOW_FULL);
-                    let quiet = open.last_change.elapsed();
-                    if slow && quiet < PAUSE {
-                        PAUSE - quiet
-                    } else {
-                        break;
-                    }
+            {
+                let Ok(_turn) = backend.outlining.acquire().await else {
+                    return;
                 };
-                tokio::time::sleep(wait).await;
+                let Some(job) = backend
+                    .job(&uri, Pass::Outline)
+                    .filter(|j| j.version == version)
+                else {
+                    return;
+                };
+                // A document too large to parse gets only the outline pass, from the full job.
+                if !job.doc.is_too_large() {
+                    let started = Instant::now();
+                    if let Some(analyzed) = backend.run(job).await {
+                        let cost = started.elapsed();
+                        backend.publish(uri.clone(), analyzed, cost, false).await;
+                    }
+                }
             }
-            let Some(job) = backend
-                .job(&uri, Pass::Full)
-                .filter(|j| j.version == version)
-            else {
-                return;
-            };
-            let started = Instant::now();
-            if let Some(analyzed) = backend.run(job).await {
-                backend
-                    .publish(uri, analyzed, started.elapsed(), true)
-                    .await;
-            }
+            backend.full_analysis(uri, version).await;
         });
+    }
+
+    /// The full analysis of a version, published if it is still current when done.
+    async fn full_analysis(&self, uri: Uri, version: i32) {
+        let Ok(_turn) = self.analyzing.acquire().await else {
+            return;
+        };
+        // A slow document waits for a pause in typing; a change meanwhile supersedes it.
+        loop {
+            let wait = {
+                let state = state::lock(&self.state);
+                let Some(open) = state.docs.get(&uri).filter(|d| d.version == version) else {
+                    return;
+                };
+                let slow = open.full_cost.is_some_and(|c| c > SLOW_FULL);
+                let quiet = open.last_change.elapsed();
+                if slow && quiet < PAUSE {
+                    PAUSE - quiet
+                } else {
+                    break;
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+        let Some(job) = self.job(&uri, Pass::Full).filter(|j| j.version == version) else {
+            return;
+        };
+        let started = Instant::now();
+        if let Some(analyzed) = self.run(job).await {
+            self.publish(uri, analyzed, started.elapsed(), true).await;
+        }
     }
 
     async fn reanalyze_all(&self) {
