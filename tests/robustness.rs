@@ -65,16 +65,33 @@ fn vm_rss_kib(pid: u32) -> u64 {
 #[test]
 fn requests_before_initialize_get_not_initialized_and_notifications_are_dropped() {
     let mut server = Server::spawn();
-    let error = server
-        .request("textDocument/hover", hover_params(URI, 0, 0))
-        .unwrap_err();
-    assert_eq!(code(&error), -32002, "{error}");
+    // Every request, known, unknown, `$/` or malformed in its parameters.
+    let requests = [
+        ("textDocument/hover", hover_params(URI, 0, 0)),
+        (
+            "textDocument/codeLens",
+            json!({ "textDocument": { "uri": URI } }),
+        ),
+        ("joint/unknown", json!({})),
+        ("$/unknownRequest", json!(null)),
+        ("textDocument/hover", json!({ "textDocument": 5 })),
+        ("shutdown", Value::Null),
+        ("shutdown", json!({ "unexpected": true })),
+    ];
+    for (method, params) in &requests {
+        let error = server.request(method, params.clone()).unwrap_err();
+        assert_eq!(code(&error), -32002, "{method} {params}: {error}");
+    }
+    server.notify("joint/unknownNotification", json!({}));
+    server.notify("$/setTrace", json!({ "value": "verbose" }));
     server.did_open(URI, 1, SMALL);
     // A failed initialize (wrong parameter types) leaves the server uninitialized ...
     let error = server
         .request("initialize", json!({ "capabilities": "none" }))
         .unwrap_err();
     assert_eq!(code(&error), -32602, "{error}");
+    let error = server.request("joint/unknown", json!({})).unwrap_err();
+    assert_eq!(code(&error), -32002, "after a failed initialize: {error}");
     // ... and a good one then works.
     server
         .request("initialize", Server::init_params(None, None))
@@ -92,6 +109,11 @@ fn requests_before_initialize_get_not_initialized_and_notifications_are_dropped(
         "the early didOpen was dropped: {error}"
     );
     assert!(server.publishes(URI).is_empty());
+    // Now unknown requests are unknown.
+    for method in ["joint/unknown", "$/unknownRequest"] {
+        let error = server.request(method, json!({})).unwrap_err();
+        assert_eq!(code(&error), -32601, "{method}: {error}");
+    }
     assert!(server.shutdown_and_exit().success());
 }
 
@@ -118,6 +140,11 @@ fn requests_after_shutdown_are_invalid_and_exit_ends_with_zero() {
     assert_eq!(code(&error), -32600, "{error}");
     let error = server.request("shutdown", Value::Null).unwrap_err();
     assert_eq!(code(&error), -32600, "{error}");
+    // Unknown methods stay unknown.
+    for method in ["joint/unknown", "$/unknownRequest"] {
+        let error = server.request(method, json!({})).unwrap_err();
+        assert_eq!(code(&error), -32601, "{method}: {error}");
+    }
     // stdin stays open: `exit` alone must end the process.
     server.notify("exit", Value::Null);
     let status = server.wait_exit(Duration::from_secs(5));
