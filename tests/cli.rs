@@ -459,6 +459,60 @@ fn directories_are_searched_for_review_documents_only() {
     assert_eq!(outlines[3], "joint-assessment");
 }
 
+/// A directory search does not follow symbolic links (they could lead outside the tree being
+/// checked); a link named as an argument is read.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_are_not_followed_in_a_directory() {
+    use std::os::unix::fs::symlink;
+    let outside = scratch("symlinks-outside");
+    fs::write(
+        outside.join("outside-joint-review.md"),
+        "# Joint-review of X\n",
+    )
+    .unwrap();
+    fs::create_dir_all(outside.join("docs")).unwrap();
+    fs::write(
+        outside.join("docs/self-assessment.md"),
+        "# Self-assessment of X\n",
+    )
+    .unwrap();
+    let dir = scratch("symlinks");
+    fs::write(dir.join("inside-joint-review.md"), "# Joint-review of X\n").unwrap();
+    let linked_file = dir.join("linked-joint-review.md");
+    symlink(outside.join("outside-joint-review.md"), &linked_file).unwrap();
+    symlink(outside.join("docs"), dir.join("docs")).unwrap();
+    let checked = |out: &Output| -> Vec<String> {
+        json(out)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let out = check(&["--format", "json", dir.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let inside = dir.join("inside-joint-review.md");
+    assert_eq!(checked(&out), [inside.to_str().unwrap()]);
+    assert_eq!(stderr(&out), "");
+
+    // --verbose says which links were passed over.
+    let out = check(&["--verbose", dir.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let message = stderr(&out);
+    for link in [linked_file.clone(), dir.join("docs")] {
+        let note = format!("{}: a symbolic link, not followed", link.display());
+        assert!(message.contains(&note), "{message}");
+    }
+    assert!(!stdout(&out).contains("outside"), "{}", stdout(&out));
+
+    // Named on the command line, a link is read.
+    let out = check(&["--format", "json", linked_file.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert_eq!(checked(&out), [linked_file.to_str().unwrap()]);
+}
+
 #[test]
 fn a_directory_without_documents_is_reported() {
     let dir = scratch("empty-search");

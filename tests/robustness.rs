@@ -65,16 +65,33 @@ fn vm_rss_kib(pid: u32) -> u64 {
 #[test]
 fn requests_before_initialize_get_not_initialized_and_notifications_are_dropped() {
     let mut server = Server::spawn();
-    let error = server
-        .request("textDocument/hover", hover_params(URI, 0, 0))
-        .unwrap_err();
-    assert_eq!(code(&error), -32002, "{error}");
+    // Every request, known, unknown, `$/` or malformed in its parameters.
+    let requests = [
+        ("textDocument/hover", hover_params(URI, 0, 0)),
+        (
+            "textDocument/codeLens",
+            json!({ "textDocument": { "uri": URI } }),
+        ),
+        ("joint/unknown", json!({})),
+        ("$/unknownRequest", json!(null)),
+        ("textDocument/hover", json!({ "textDocument": 5 })),
+        ("shutdown", Value::Null),
+        ("shutdown", json!({ "unexpected": true })),
+    ];
+    for (method, params) in &requests {
+        let error = server.request(method, params.clone()).unwrap_err();
+        assert_eq!(code(&error), -32002, "{method} {params}: {error}");
+    }
+    server.notify("joint/unknownNotification", json!({}));
+    server.notify("$/setTrace", json!({ "value": "verbose" }));
     server.did_open(URI, 1, SMALL);
     // A failed initialize (wrong parameter types) leaves the server uninitialized ...
     let error = server
         .request("initialize", json!({ "capabilities": "none" }))
         .unwrap_err();
     assert_eq!(code(&error), -32602, "{error}");
+    let error = server.request("joint/unknown", json!({})).unwrap_err();
+    assert_eq!(code(&error), -32002, "after a failed initialize: {error}");
     // ... and a good one then works.
     server
         .request("initialize", Server::init_params(None, None))
@@ -92,6 +109,11 @@ fn requests_before_initialize_get_not_initialized_and_notifications_are_dropped(
         "the early didOpen was dropped: {error}"
     );
     assert!(server.publishes(URI).is_empty());
+    // Now unknown requests are unknown.
+    for method in ["joint/unknown", "$/unknownRequest"] {
+        let error = server.request(method, json!({})).unwrap_err();
+        assert_eq!(code(&error), -32601, "{method}: {error}");
+    }
     assert!(server.shutdown_and_exit().success());
 }
 
@@ -118,6 +140,11 @@ fn requests_after_shutdown_are_invalid_and_exit_ends_with_zero() {
     assert_eq!(code(&error), -32600, "{error}");
     let error = server.request("shutdown", Value::Null).unwrap_err();
     assert_eq!(code(&error), -32600, "{error}");
+    // Unknown methods stay unknown.
+    for method in ["joint/unknown", "$/unknownRequest"] {
+        let error = server.request(method, json!({})).unwrap_err();
+        assert_eq!(code(&error), -32601, "{method}: {error}");
+    }
     // stdin stays open: `exit` alone must end the process.
     server.notify("exit", Value::Null);
     let status = server.wait_exit(Duration::from_secs(5));
@@ -876,6 +903,15 @@ fn pathological_markdown_is_answered_quickly_with_ranges_inside() {
 // Memory
 // ---------------------------------------------------------------------------------------------
 
+/// The number of closed documents the server reports having freed so far (its `debug` log).
+fn documents_freed(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once("freed ")?.1.split_once(" closed documents"))
+        .filter_map(|(n, _)| n.parse::<usize>().ok())
+        .sum()
+}
+
 #[test]
 fn memory_returns_after_1000_documents_are_opened_and_closed() {
     let (mut server, _) = Server::initialized(Server::init_params(None, None));
@@ -883,49 +919,52 @@ fn memory_returns_after_1000_documents_are_opened_and_closed() {
         "{SMALL}{}",
         "## Goals\n\ntext with [a link](#goals)\n\n".repeat(40)
     );
-    let uri = |round: usize, i: usize| format!("file:///work/mem/{round}/{i}/joint-review.md");
-    let round = |server: &mut Server, round: usize| {
-        for i in 0..1000 {
-            server.did_open(&uri(round, i), 1, &text);
-            // In batches, so no single wait covers the analysis of all 1000 (a debug build
-            // on a busy machine).
-            if i % 100 == 99 {
-                server.wait_publish(&uri(round, i), 1);
+    let mut closed = 0;
+    // Opens `count` documents, closes them, and waits until the server has freed them and
+    // given the memory back; VmRSS with the documents open and after.
+    let mut cycle = |server: &mut Server, round: usize, count: usize| {
+        let uri = |i: usize| format!("file:///work/mem/{round}/{i}/joint-review.md");
+        // In batches, each waited for, so that no single wait is long on a busy machine.
+        for batch in (0..count).step_by(100) {
+            let end = count.min(batch + 100);
+            for i in batch..end {
+                server.did_open(&uri(i), 1, &text);
             }
+            server.wait_publish(&uri(end - 1), 1);
         }
-        let peak = vm_rss_kib(server.pid());
-        for i in 0..1000 {
-            server.did_close(&uri(round, i));
+        let open = vm_rss_kib(server.pid());
+        for i in 0..count {
+            server.did_close(&uri(i));
         }
-        let last = uri(round, 999);
-        server.wait_notification(
-            "textDocument/publishDiagnostics",
-            "clearing the last document",
-            |p| p["uri"] == last.as_str() && p["diagnostics"] == json!([]),
-        );
-        // Freed memory is handed back shortly after the last close.
-        std::thread::sleep(Duration::from_millis(1500));
-        assert_alive(server);
-        (peak, vm_rss_kib(server.pid()))
+        closed += count;
+        server.wait_stderr(&format!("{closed} closed documents freed"), |e| {
+            documents_freed(e) >= closed
+        });
+        (open, vm_rss_kib(server.pid()))
     };
-    assert_alive(&mut server);
-    let baseline = vm_rss_kib(server.pid());
-    let rounds: Vec<(u64, u64)> = (0..2).map(|r| round(&mut server, r)).collect();
+    let start = vm_rss_kib(server.pid());
+    // The first cycle warms the server up: its threads, their allocator caches, the tables.
+    let warm = cycle(&mut server, 0, 1000);
+    let rounds: Vec<(u64, u64)> = (1..=2).map(|r| cycle(&mut server, r, 1000)).collect();
     eprintln!(
-        "memory: VmRSS {baseline} KiB at start; (with 1000 documents open, after closing them) per round: {rounds:?} KiB"
+        "memory: VmRSS {start} KiB at start; (1000 documents open, after closing them) warm-up {warm:?} KiB, then {rounds:?} KiB"
     );
-    let after: Vec<u64> = rounds.iter().map(|r| r.1).collect();
-    if cfg!(all(target_os = "linux", target_env = "gnu")) {
-        // Back near where it started (thread stacks and the first use's caches stay).
+    for &(open, after) in &rounds {
+        // The documents were held (about 290 KiB each) ...
         assert!(
-            after.iter().all(|&a| a < baseline + 32 * 1024),
-            "VmRSS did not come back: {baseline} KiB at start, then {rounds:?}"
+            open > warm.1 + 100 * 1024,
+            "{open} KiB with 1000 documents open"
         );
+        // ... and closing them gave it back: 2000 documents later, no more than after the
+        // first 1000 (even a small allocation kept per document would show). The margin is for the
+        // allocator's per-thread caches of freed chunks, bounded by the number of threads.
+        if cfg!(all(target_os = "linux", target_env = "gnu")) {
+            assert!(
+                after <= warm.1 + 3 * 1024,
+                "VmRSS did not come back: {start} KiB at start, {warm:?} after the warm-up, then {rounds:?}"
+            );
+        }
     }
-    // And no growth from round to round.
-    assert!(
-        after[1] <= after[0] + 8 * 1024,
-        "VmRSS kept growing: {rounds:?}"
-    );
+    assert_alive(&mut server);
     assert!(server.shutdown_and_exit().success());
 }

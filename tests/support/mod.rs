@@ -160,6 +160,22 @@ impl Server {
             .clone()
     }
 
+    /// Waits until the server's stderr so far satisfies `accept` (its logs are at `debug`);
+    /// fails the test after [`TIMEOUT`].
+    pub fn wait_stderr(&mut self, what: &str, accept: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !accept(&self.stderr()) {
+            if Instant::now() > deadline {
+                self.fail(&format!("no {what} on stderr within {TIMEOUT:?}"));
+            }
+            // Keeps reading the protocol meanwhile.
+            self.drain_for(Duration::from_millis(10));
+            if self.disconnected {
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
     /// Panics with `what`, the server's stderr and the last notifications received.
     pub fn fail(&self, what: &str) -> ! {
         let recent: Vec<String> = self

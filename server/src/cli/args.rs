@@ -25,7 +25,8 @@ when a file cannot be read.";
 pub struct CheckArgs {
     /// Files or directories to check; `-` reads stdin. Directories are searched recursively
     /// for Markdown files whose name contains joint-review, joint-assessment or
-    /// self-assessment (hidden directories, node_modules and target are skipped).
+    /// self-assessment (hidden directories, node_modules and target are skipped, and symbolic
+    /// links are not followed).
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -44,7 +45,8 @@ pub struct CheckArgs {
     pub severity: Vec<SeverityOverride>,
 
     /// In the human format, also show the outline used and why, and headings matched to a
-    /// template section under another wording.
+    /// template section under another wording; on stderr, name the symbolic links a directory
+    /// search did not follow.
     #[arg(short, long)]
     pub verbose: bool,
 }

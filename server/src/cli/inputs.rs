@@ -1,5 +1,9 @@
 //! The documents to check: PATH arguments expanded (directories searched for review
 //! documents, `-` for stdin) and read as UTF-8 text.
+//!
+//! A directory search never follows a symbolic link, to a file or a directory: it could lead
+//! out of the tree being checked (or round in a loop). A link named on the command line is
+//! read: the user chose it.
 
 use std::collections::HashSet;
 use std::fs;
@@ -47,8 +51,9 @@ pub struct Inputs {
 }
 
 /// Expands the PATH arguments, in their order; the files found in a directory are sorted.
-/// A file or stdin named twice is checked once.
-pub fn collect(paths: &[PathBuf]) -> Inputs {
+/// A file or stdin named twice is checked once. With `verbose`, the symbolic links a directory
+/// search passed over are named on stderr.
+pub fn collect(paths: &[PathBuf], verbose: bool) -> Inputs {
     let mut found = Inputs {
         inputs: Vec::new(),
         trouble: false,
@@ -59,7 +64,7 @@ pub fn collect(paths: &[PathBuf]) -> Inputs {
             continue;
         }
         match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => collect_directory(path, &mut found),
+            Ok(meta) if meta.is_dir() => collect_directory(path, verbose, &mut found),
             Ok(_) => found.inputs.push(Input::File(path.clone())),
             Err(e) => {
                 warn(&format!(
@@ -76,9 +81,9 @@ pub fn collect(paths: &[PathBuf]) -> Inputs {
     found
 }
 
-fn collect_directory(dir: &Path, found: &mut Inputs) {
+fn collect_directory(dir: &Path, verbose: bool, found: &mut Inputs) {
     let mut files = Vec::new();
-    walk(dir, &mut files, &mut found.trouble);
+    walk(dir, verbose, &mut files, &mut found.trouble);
     if files.is_empty() {
         warn(&format!(
             "{}: no Markdown files named *joint-review*, *joint-assessment* or *self-assessment* found",
@@ -89,9 +94,8 @@ fn collect_directory(dir: &Path, found: &mut Inputs) {
     found.inputs.extend(files.into_iter().map(Input::File));
 }
 
-/// Collects review documents under `dir`, recursively. Symbolic links to directories are not
-/// followed (they could loop).
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, trouble: &mut bool) {
+/// Collects review documents under `dir`, recursively, without following symbolic links.
+fn walk(dir: &Path, verbose: bool, files: &mut Vec<PathBuf>, trouble: &mut bool) {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -107,14 +111,22 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, trouble: &mut bool) {
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_lowercase();
+        // The entry's own type: a symbolic link is a link here, whatever it points to.
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_dir() {
-            if !name.starts_with('.') && !SKIPPED_DIRECTORIES.contains(&name.as_str()) {
-                walk(&path, files, trouble);
+        if kind.is_symlink() {
+            if verbose && !name.starts_with('.') {
+                warn(&format!(
+                    "{}: a symbolic link, not followed",
+                    path.display()
+                ));
             }
-        } else if is_review_document(&name) && path.is_file() {
+        } else if kind.is_dir() {
+            if !name.starts_with('.') && !SKIPPED_DIRECTORIES.contains(&name.as_str()) {
+                walk(&path, verbose, files, trouble);
+            }
+        } else if kind.is_file() && is_review_document(&name) {
             files.push(path);
         }
     }

@@ -34,7 +34,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let Inputs {
         inputs,
         mut trouble,
-    } = inputs::collect(&args.paths);
+    } = inputs::collect(&args.paths, args.verbose);
     let mut reports = Vec::with_capacity(inputs.len());
     for input in &inputs {
         match check_input(input, &config) {

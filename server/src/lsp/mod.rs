@@ -4,7 +4,7 @@
 //! - `state.rs`: open documents, their versions and their latest analysis.
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
-//! - `memory.rs`: freed memory given back to the system after documents are closed.
+//! - `memory.rs`: the memory of closed documents given back to the system.
 //! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
 //!   connection).
 
@@ -34,8 +34,10 @@ pub fn init_logging() {
 /// Serves LSP on stdin/stdout until `exit` or the end of stdin. The exit code is 0 after a
 /// `shutdown` request, 1 without one (as the protocol asks).
 pub fn run_stdio() -> ExitCode {
+    memory::configure();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_keep_alive(memory::IDLE_THREAD_KEEP_ALIVE)
         .enable_all()
         .build()
     {

@@ -494,8 +494,8 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        state::lock(&self.state).docs.remove(&uri);
-        super::memory::release_soon();
+        let closed = state::lock(&self.state).docs.remove(&uri);
+        super::memory::release_soon(closed);
         let _order = self.publishing.lock().await;
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }

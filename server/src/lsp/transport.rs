@@ -19,15 +19,22 @@
 //!   surrogate pair across two changes) becomes `\uFFFD`, one code unit for one, so UTF-16
 //!   positions after it stay right; serde_json would reject the whole message. The halves are
 //!   not re-paired across changes: each becomes its own U+FFFD.
-//! - A request for an unknown `$/` method gets `-32601` here: tower-lsp answers nothing at all
-//!   to those. A `shutdown` with parameters gets `-32602` here: tower-lsp would shut down and
-//!   answer with an error.
+//! - Until an `initialize` request has succeeded, every other request gets `-32002` here:
+//!   tower-lsp would answer an unknown method with `-32601`, and an unknown `$/` one not at
+//!   all. This layer learns of the success from tower-lsp's output (before it, the only
+//!   request tower-lsp is given is `initialize`, so a response with a result is that one's).
+//!   Notifications pass (tower-lsp drops them, except `exit`).
+//! - Afterwards, a request for an unknown `$/` method gets `-32601` here: tower-lsp answers
+//!   nothing at all to those. A `shutdown` with parameters gets `-32602` here: tower-lsp would
+//!   shut down and answer with an error.
 //!
 //! Output: tower-lsp writes into another pipe; a pump cuts it into frames and hands them to the
 //! one task that writes stdout, which also writes this layer's own error responses, so frames
 //! never interleave.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -50,6 +57,7 @@ pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
+pub const SERVER_NOT_INITIALIZED: i64 = -32002;
 
 /// What the decoder found in the input.
 #[derive(Debug, PartialEq)]
@@ -90,6 +98,8 @@ pub struct Decoder {
     long_line: bool,
     /// Bytes skipped since the last well-formed header, reported when headers resume.
     skipped: usize,
+    /// An `initialize` request has succeeded: requests other than `initialize` are forwarded.
+    initialized: bool,
 }
 
 impl Default for Decoder {
@@ -108,7 +118,13 @@ impl Decoder {
             length: None,
             long_line: false,
             skipped: 0,
+            initialized: false,
         }
+    }
+
+    /// Whether the server is initialized, for the messages decoded from now on.
+    pub fn set_initialized(&mut self, initialized: bool) {
+        self.initialized = initialized;
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -145,7 +161,7 @@ impl Decoder {
                     let body = pending[..len].to_vec();
                     self.start += len;
                     self.state = State::Headers;
-                    return Some(validate(body));
+                    return Some(validate(body, self.initialized));
                 }
                 State::Headers => {
                     let Some(nl) = pending.iter().position(|&b| b == b'\n') else {
@@ -288,8 +304,9 @@ enum Incoming {
     Request(Request),
 }
 
-/// Checks one message body: the message to forward, or why not.
-pub fn validate(body: Vec<u8>) -> Event {
+/// Checks one message body: the message to forward, or why not. Before the server is
+/// `initialized`, only `initialize` requests are forwarded.
+pub fn validate(body: Vec<u8>, initialized: bool) -> Event {
     let text = match String::from_utf8(body) {
         Ok(text) => text,
         Err(e) => {
@@ -335,6 +352,13 @@ pub fn validate(body: Vec<u8>) -> Event {
         .and_then(|id| serde_json::to_value(id).ok())
         .filter(|id| !id.is_null())
     {
+        if !initialized && method != "initialize" {
+            return Event::Reply {
+                id,
+                code: SERVER_NOT_INITIALIZED,
+                message: "the server is not initialized".to_string(),
+            };
+        }
         // tower-lsp drops requests for `$/` methods it does not know, without an answer.
         if method.starts_with("$/") && method != "$/cancelRequest" {
             return Event::Reply {
@@ -469,8 +493,14 @@ impl Transport {
         let (input, to_server) = tokio::io::duplex(PIPE);
         let (output, from_server) = tokio::io::duplex(PIPE);
         let (frames, queue) = mpsc::channel(64);
-        tokio::spawn(read_input(reader, to_server, frames.clone()));
-        let pump = tokio::spawn(pump_output(from_server, frames.clone()));
+        let initialized = Arc::new(AtomicBool::new(false));
+        tokio::spawn(read_input(
+            reader,
+            to_server,
+            frames.clone(),
+            initialized.clone(),
+        ));
+        let pump = tokio::spawn(pump_output(from_server, frames.clone(), initialized));
         let writer = tokio::spawn(write_output(queue, writer));
         (
             input,
@@ -503,6 +533,7 @@ async fn read_input<R: AsyncRead + Unpin>(
     mut reader: R,
     mut to_server: DuplexStream,
     frames: mpsc::Sender<Out>,
+    initialized: Arc<AtomicBool>,
 ) {
     let mut decoder = Decoder::new();
     let mut chunk = vec![0; 64 * 1024];
@@ -516,7 +547,11 @@ async fn read_input<R: AsyncRead + Unpin>(
             }
         };
         decoder.push(&chunk[..n]);
-        while let Some(event) = decoder.next_event() {
+        loop {
+            decoder.set_initialized(initialized.load(Ordering::Acquire));
+            let Some(event) = decoder.next_event() else {
+                break;
+            };
             match event {
                 Event::Message(body) => {
                     if to_server.write_all(&frame(&body)).await.is_err() {
@@ -541,14 +576,22 @@ async fn read_input<R: AsyncRead + Unpin>(
     tracing::info!("end of input");
 }
 
-/// Cuts tower-lsp's output into whole frames for the writer.
-async fn pump_output(mut from_server: DuplexStream, frames: mpsc::Sender<Out>) {
+/// Cuts tower-lsp's output into whole frames for the writer, and sets `initialized` when one
+/// is a successful response to `initialize` (before the client can see it).
+async fn pump_output(
+    mut from_server: DuplexStream,
+    frames: mpsc::Sender<Out>,
+    initialized: Arc<AtomicBool>,
+) {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0; 64 * 1024];
     loop {
         while let Some(len) = whole_frame(&buf) {
             let rest = buf.split_off(len);
             let frame = std::mem::replace(&mut buf, rest);
+            if !initialized.load(Ordering::Acquire) && is_success(&frame) {
+                initialized.store(true, Ordering::Release);
+            }
             if frames.send(Out::Frame(frame)).await.is_err() {
                 return;
             }
@@ -562,6 +605,19 @@ async fn pump_output(mut from_server: DuplexStream, frames: mpsc::Sender<Out>) {
         // Not expected from tower-lsp; written as it is rather than lost.
         let _ = frames.send(Out::Frame(buf)).await;
     }
+}
+
+/// True for a frame of tower-lsp's holding a response with a result.
+fn is_success(frame: &[u8]) -> bool {
+    let Some(body) = frame
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|end| &frame[end + 4..])
+    else {
+        return false;
+    };
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|v| v.get("method").is_none() && v.get("result").is_some())
 }
 
 /// The length of the complete frame (headers and body) at the start of tower-lsp's output.
@@ -594,8 +650,10 @@ async fn write_output<W: AsyncWrite + Unpin>(mut queue: mpsc::Receiver<Out>, mut
 mod tests {
     use super::*;
 
+    /// The events `input` gives once the server is initialized.
     fn events(input: &[u8]) -> Vec<Event> {
         let mut decoder = Decoder::new();
+        decoder.set_initialized(true);
         decoder.push(input);
         std::iter::from_fn(|| decoder.next_event()).collect()
     }
@@ -686,6 +744,41 @@ mod tests {
         let mut invalid = br#"{"jsonrpc":"2.0","id":9,"method":"x","params":""#.to_vec();
         invalid.extend([0xff, 0xfe, b'"', b'}']);
         assert_eq!(kinds(&events(&frame(&invalid))), ["reply 9 -32700"]);
+    }
+
+    #[test]
+    fn before_initialize_only_initialize_requests_pass() {
+        let mut decoder = Decoder::new();
+        let mut input = Vec::new();
+        for body in [
+            r#"{"jsonrpc":"2.0","id":2,"method":"textDocument/hover","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"unknown/method"}"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"$/unknown"}"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"shutdown","params":{"x":1}}"#,
+            r#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"exit"}"#,
+            r#"{"jsonrpc":"2.0","id":"x","result":null}"#,
+            r#"{"jsonrpc":"2.0","id":6,"method":"x"} trailing"#,
+            INIT,
+        ] {
+            input.extend(message(body));
+        }
+        decoder.push(&input);
+        let got: Vec<Event> = std::iter::from_fn(|| decoder.next_event()).collect();
+        assert_eq!(
+            kinds(&got),
+            [
+                "reply 2 -32002",
+                "reply 3 -32002",
+                "reply 4 -32002",
+                "reply 5 -32002",
+                r#"message {"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}}"#,
+                r#"message {"jsonrpc":"2.0","method":"exit"}"#,
+                r#"message {"jsonrpc":"2.0","id":"x","result":null}"#,
+                "reply 6 -32700",
+                &format!("message {INIT}"),
+            ]
+        );
     }
 
     #[test]
@@ -816,5 +909,56 @@ mod tests {
         let written = String::from_utf8(written).unwrap();
         assert!(written.contains(r#""code":-32700"#), "{written}");
         assert!(written.contains(r#"{"from":"server"}"#), "{written}");
+    }
+
+    /// The next frame's body from `from`.
+    async fn next_body(from: &mut DuplexStream) -> String {
+        let mut headers = Vec::new();
+        while !headers.ends_with(b"\r\n\r\n") {
+            headers.push(from.read_u8().await.unwrap());
+        }
+        let len: usize = std::str::from_utf8(&headers)
+            .unwrap()
+            .trim()
+            .strip_prefix("Content-Length: ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0; len];
+        from.read_exact(&mut body).await.unwrap();
+        String::from_utf8(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_wait_for_a_successful_initialize() {
+        let (mut client, server_stdin) = tokio::io::duplex(4096);
+        let (server_stdout, mut client_out) = tokio::io::duplex(4096);
+        let (mut server_in, mut server_out, _transport) =
+            Transport::start(server_stdin, server_stdout);
+        let unknown = r#"{"jsonrpc":"2.0","id":2,"method":"joint/unknown"}"#;
+
+        // Answered here, not forwarded; `initialize` is.
+        client.write_all(&message(unknown)).await.unwrap();
+        client.write_all(&message(INIT)).await.unwrap();
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""code":-32002"#));
+        assert_eq!(next_body(&mut server_in).await, INIT);
+        // A failed `initialize` changes nothing.
+        let failed = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"m"}}"#;
+        server_out.write_all(&message(failed)).await.unwrap();
+        assert_eq!(next_body(&mut client_out).await, failed);
+        client.write_all(&message(unknown)).await.unwrap();
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""code":-32002"#));
+        // A successful one: the response reaches the client, and requests pass from then on.
+        client.write_all(&message(INIT)).await.unwrap();
+        assert_eq!(next_body(&mut server_in).await, INIT);
+        let done = r#"{"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}"#;
+        server_out.write_all(&message(done)).await.unwrap();
+        assert_eq!(next_body(&mut client_out).await, done);
+        client.write_all(&message(unknown)).await.unwrap();
+        assert_eq!(next_body(&mut server_in).await, unknown);
     }
 }
