@@ -3,9 +3,11 @@
 //! every `cargo test`). Each function panics when a property fails.
 //!
 //! - [`document_edits`]: incremental edits keep the text of a plain `String` model and give the
-//!   tree a fresh parse gives; the analysis then stays inside the document.
-//! - [`analysis`]: any text is analysed without panicking; every diagnostic and hover range is
-//!   inside the document on character boundaries; positions round-trip in all encodings.
+//!   tree a fresh parse gives, and the outline pass's reused headings are a fresh scan's; the
+//!   analysis then stays inside the document.
+//! - [`analysis`]: any text is analysed (both passes) without panicking; every diagnostic and
+//!   hover range is inside the document on character boundaries; positions round-trip in all
+//!   encodings.
 //! - [`transport`]: any byte stream, cut anywhere, is decoded without panicking, with bounded
 //!   buffering, into messages that are JSON objects.
 
@@ -13,7 +15,7 @@ use crate::analysis::config::Config;
 use crate::analysis::document::{tree_shape, Document};
 use crate::analysis::markdown::InlineCache;
 use crate::analysis::text::{Encoding, LineIndex, TextRange};
-use crate::analysis::{analyze, hover};
+use crate::analysis::{analyze, analyze_outline, hover, line_scan, rescan};
 use crate::lsp::transport::{Decoder, Event, MAX_HEADER_LINE};
 
 /// Pieces that make Markdown structure likely: each input byte picks one.
@@ -132,6 +134,8 @@ pub fn document_edits(data: &[u8]) {
     let initial_len = input.byte().unwrap_or(0) as usize;
     let mut model = input.text(initial_len, raw);
     let mut doc = Document::new(&model);
+    let mut outline_cache = InlineCache::new();
+    rescan::headings(&doc, &mut outline_cache);
     for _ in 0..64 {
         let Some(kind) = input.byte() else {
             break;
@@ -151,6 +155,11 @@ pub fn document_edits(data: &[u8]) {
         let e = floor_boundary(&model, end).max(s);
         model.replace_range(s..e, &inserted);
         assert_eq!(doc.text(), model, "the document's text after an edit");
+        assert_eq!(
+            rescan::headings(&doc, &mut outline_cache),
+            line_scan::headings(&doc, &mut InlineCache::new()),
+            "the outline pass's headings after an edit of {model:?}"
+        );
     }
     assert_eq!(
         tree_shape(doc.tree()),
@@ -170,12 +179,9 @@ pub fn analysis(data: &[u8]) {
 }
 
 fn check_analysis(doc: &Document) {
-    let analysis = analyze(
-        doc,
-        Some("file:///work/joint-review.md"),
-        &Config::default(),
-        &mut InlineCache::new(),
-    );
+    let name = Some("file:///work/joint-review.md");
+    let outline = analyze_outline(doc, name, &Config::default(), &mut InlineCache::new());
+    let analysis = analyze(doc, name, &Config::default(), &mut InlineCache::new());
     let text = doc.text();
     let index = LineIndex::new(doc.rope());
     let inside = |range: TextRange, what: &str| {
@@ -204,13 +210,18 @@ fn check_analysis(doc: &Document) {
             }
         }
     };
-    for d in &analysis.diagnostics {
+    for d in outline.diagnostics.iter().chain(&analysis.diagnostics) {
         inside(d.range, d.code.as_str());
         for r in &d.related {
             inside(r.range, "related");
         }
     }
-    for h in &analysis.syntax.headings {
+    for h in outline
+        .syntax
+        .headings
+        .iter()
+        .chain(&analysis.syntax.headings)
+    {
         inside(h.range, "heading");
         if let Some(found) = hover::hover(&analysis, doc, h.range.start) {
             inside(found.range, "hover");

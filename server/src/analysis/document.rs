@@ -191,6 +191,14 @@ impl Document {
         &self.rope
     }
 
+    /// Drops the tree (the next [`tree`](Document::tree) parses from scratch): for a large
+    /// document, holding ~40 bytes of tree per byte of text between analyses costs more than
+    /// re-parsing it.
+    pub fn forget_tree(&mut self) {
+        self.tree = OnceLock::new();
+        *lock(&self.edited) = None;
+    }
+
     /// The block tree of the current text; parsed now (incrementally) if an edit is pending.
     pub fn tree(&self) -> &Tree {
         self.tree.get_or_init(|| {

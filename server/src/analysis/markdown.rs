@@ -646,6 +646,11 @@ impl InlineCache {
         facts
     }
 
+    /// Drops what was kept of the last tree (see [`Document::forget_tree`]).
+    pub fn forget_tree(&mut self) {
+        self.sections = SectionParts::default();
+    }
+
     /// Drops entries not asked for since the last sweep.
     pub fn sweep(&mut self) {
         self.entries.retain(|_, (_, used)| std::mem::take(used));

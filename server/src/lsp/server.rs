@@ -45,6 +45,11 @@ const MAX_PUBLISHED: usize = 1000;
 /// core busy re-reading the whole tree for diagnostics the author sees only when pausing.
 const SLOW_FULL: Duration = Duration::from_millis(8);
 const PAUSE: Duration = Duration::from_millis(400);
+/// After an edit, the full analysis of any document starts once no change came for this long:
+/// while keys follow each other faster, each would be superseded before it is read, and would
+/// only slow the outline pass of the next key down. Nobody waits for it: the outline pass has
+/// answered the keystroke.
+const SETTLE: Duration = Duration::from_millis(15);
 
 /// Cheap to clone (handles only): an analysis task carries its own copy.
 #[derive(Clone)]
@@ -127,10 +132,11 @@ impl Backend {
     ///
     /// `last`: the full analysis's job (for a document too large to parse, an outline pass
     /// too), after which nothing more is published for this version.
-    async fn publish(&self, uri: Uri, analyzed: Arc<Analyzed>, cost: Duration, last: bool) {
+    async fn publish(&self, uri: Uri, analyzed: Arc<Analyzed>, last: bool) {
         let _order = self.publishing.lock().await;
         let started = Instant::now();
-        let (diagnostics, notify) = {
+        // Under the state lock only what must be (a change waits for it); converted after.
+        let (mut all, encoding, notify) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
             let notify = state.analysis_notifications;
@@ -141,13 +147,9 @@ impl Backend {
             else {
                 return;
             };
-            let mut all = match last {
+            let all = match last {
                 true => {
                     open.doc.adopt_tree(&analyzed.doc);
-                    // The first one parsed from scratch: it says nothing of an edit's cost.
-                    if open.latest.is_some() {
-                        open.full_cost = Some(cost);
-                    }
                     open.latest = Some(analyzed.clone());
                     open.edits.retain(|(v, _)| *v > analyzed.version);
                     analyzed.analysis.diagnostics.clone()
@@ -164,20 +166,20 @@ impl Backend {
                 }
             };
             open.published = Some((analyzed.version, last));
-            if all.len() > MAX_PUBLISHED {
-                tracing::warn!(
-                    "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
-                    uri.as_str(),
-                    all.len()
-                );
-                all.truncate(MAX_PUBLISHED);
-            }
-            let diagnostics = all
-                .iter()
-                .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
-                .collect::<Vec<Diagnostic>>();
-            (diagnostics, notify)
+            (all, encoding, notify)
         };
+        if all.len() > MAX_PUBLISHED {
+            tracing::warn!(
+                "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
+                uri.as_str(),
+                all.len()
+            );
+            all.truncate(MAX_PUBLISHED);
+        }
+        let diagnostics = all
+            .iter()
+            .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
+            .collect::<Vec<Diagnostic>>();
         let count = diagnostics.len();
         self.client
             .publish_diagnostics(uri.clone(), diagnostics, Some(analyzed.version))
@@ -263,13 +265,13 @@ impl Backend {
                 else {
                     return;
                 };
-                // A document too large to parse gets only the outline pass, from the full job.
-                if !job.doc.is_too_large() {
-                    let started = Instant::now();
-                    if let Some(analyzed) = backend.run(job).await {
-                        let cost = started.elapsed();
-                        backend.publish(uri.clone(), analyzed, cost, false).await;
-                    }
+                // A document too large to parse gets only this pass: it is the last.
+                let last = job.doc.is_too_large();
+                if let Some(analyzed) = backend.run(job).await {
+                    backend.publish(uri.clone(), analyzed, last).await;
+                }
+                if last {
+                    return;
                 }
             }
             backend.full_analysis(uri, version).await;
@@ -281,17 +283,23 @@ impl Backend {
         let Ok(_turn) = self.analyzing.acquire().await else {
             return;
         };
-        // A slow document waits for a pause in typing; a change meanwhile supersedes it.
+        // Waits for typing to settle (longer for a slow document); a change meanwhile
+        // supersedes it.
         loop {
             let wait = {
                 let state = state::lock(&self.state);
                 let Some(open) = state.docs.get(&uri).filter(|d| d.version == version) else {
                     return;
                 };
-                let slow = open.full_cost.is_some_and(|c| c > SLOW_FULL);
+                // The first analysis (after opening) starts at once.
+                let wait = match (&open.latest, open.full_cost) {
+                    (None, _) => Duration::ZERO,
+                    (Some(_), Some(cost)) if cost > SLOW_FULL => PAUSE,
+                    (Some(_), _) => SETTLE,
+                };
                 let quiet = open.last_change.elapsed();
-                if slow && quiet < PAUSE {
-                    PAUSE - quiet
+                if quiet < wait {
+                    wait - quiet
                 } else {
                     break;
                 }
@@ -301,9 +309,23 @@ impl Backend {
         let Some(job) = self.job(&uri, Pass::Full).filter(|j| j.version == version) else {
             return;
         };
+        // The first analysis parses from scratch: it says nothing of what an edit costs.
+        let first = state::lock(&self.state)
+            .docs
+            .get(&uri)
+            .is_none_or(|d| d.latest.is_none());
         let started = Instant::now();
-        if let Some(analyzed) = self.run(job).await {
-            self.publish(uri, analyzed, started.elapsed(), true).await;
+        let analyzed = self.run(job).await;
+        let cost = started.elapsed();
+        if !first {
+            // Recorded even when a newer version made the result stale: typing faster than
+            // the analysis is exactly when it must be known.
+            if let Some(open) = state::lock(&self.state).docs.get_mut(&uri) {
+                open.full_cost = Some(cost);
+            }
+        }
+        if let Some(analyzed) = analyzed {
+            self.publish(uri, analyzed, true).await;
         }
     }
 
@@ -311,9 +333,8 @@ impl Backend {
         let uris: Vec<Uri> = state::lock(&self.state).docs.keys().cloned().collect();
         for uri in uris {
             if let Some(job) = self.job(&uri, Pass::Full) {
-                let started = Instant::now();
                 if let Some(analyzed) = self.run(job).await {
-                    self.publish(uri, analyzed, started.elapsed(), true).await;
+                    self.publish(uri, analyzed, true).await;
                 }
             }
         }

@@ -152,6 +152,12 @@ impl NavigationCaps {
     }
 }
 
+/// A document larger than this (512 KiB; the longest real review is ~100 KB) does not keep its
+/// block tree between full analyses: each parses from scratch, and only while it runs does the
+/// tree (~40 bytes per byte of text) take memory. Its full analyses wait for a pause in typing
+/// anyway (see `server.rs`).
+pub const KEEP_TREE_MAX: usize = 512 * 1024;
+
 /// Everything needed to analyse one version away from the state's lock.
 pub struct Job {
     pub uri: Uri,
@@ -179,7 +185,7 @@ impl Job {
 
     /// Runs the analysis if `wanted()` still holds once the document's cache is free (another
     /// job may hold it): a job superseded while it waited is skipped.
-    pub fn run_if(self, wanted: impl FnOnce() -> bool) -> Option<Analyzed> {
+    pub fn run_if(mut self, wanted: impl FnOnce() -> bool) -> Option<Analyzed> {
         let cache = self.cache.clone();
         let mut cache = cache
             .lock()
@@ -192,6 +198,11 @@ impl Job {
             Pass::Full => analyze(&self.doc, name, &self.config, &mut cache),
             Pass::Outline => analyze_outline(&self.doc, name, &self.config, &mut cache),
         };
+        if self.doc.len() > KEEP_TREE_MAX {
+            // Everything the requests need is in the analysis; the tree is not kept.
+            self.doc.forget_tree();
+            cache.forget_tree();
+        }
         Some(Analyzed {
             version: self.version,
             // A document too large to parse gets the outline pass from `analyze` too.
