@@ -357,10 +357,18 @@ pub fn entry_edits(
 ) -> Option<Vec<Edit>> {
     // Already listed, perhaps by a link that is broken until the heading exists.
     let key = matching::key(text);
-    if toc.links.iter().any(|&l| {
-        let link = &ctx.links[l];
-        link.anchor.eq_ignore_ascii_case(anchor) || matching::key(&link.text) == key
-    }) {
+    let link_keys = toc.link_keys.get_or_init(|| {
+        toc.links
+            .iter()
+            .map(|&l| matching::key(&ctx.links[l].text))
+            .collect()
+    });
+    if toc
+        .links
+        .iter()
+        .zip(link_keys)
+        .any(|(&l, link_key)| ctx.links[l].anchor.eq_ignore_ascii_case(anchor) || *link_key == key)
+    {
         return None;
     }
     let items = items(ctx, toc);

@@ -24,6 +24,8 @@ pub struct Toc {
     /// The headings it lists, each with the index of its item in the list: worked out once
     /// (see `toc::listed`), since each entry fix asks for it.
     pub listed: OnceCell<Vec<(usize, usize)>>,
+    /// The matching key of each link's text (parallel to `links`), worked out once.
+    pub link_keys: OnceCell<Vec<String>>,
 }
 
 /// Finds the document's table of contents.
@@ -50,6 +52,7 @@ pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
             links: links_in(*list),
             heading: Some(h),
             listed: OnceCell::new(),
+            link_keys: OnceCell::new(),
         });
     }
     // A list of anchor links before the first matched section.
@@ -70,6 +73,7 @@ pub fn table_of_contents(ctx: &Context) -> Option<Toc> {
                 links,
                 heading: None,
                 listed: OnceCell::new(),
+                link_keys: OnceCell::new(),
             })
         })
 }
