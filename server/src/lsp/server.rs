@@ -112,7 +112,7 @@ impl Backend {
             Ok(Some(a)) => {
                 tracing::debug!(
                     "{:?} pass of version {} in {:?}",
-                    a.pass,
+                    a.analysis.pass,
                     a.version,
                     started.elapsed()
                 );
@@ -193,7 +193,7 @@ impl Backend {
             let params = convert::AnalysedParams {
                 uri,
                 version: analyzed.version,
-                pass: match analyzed.pass {
+                pass: match analyzed.analysis.pass {
                     Pass::Outline => "outline",
                     Pass::Full => "full",
                 }

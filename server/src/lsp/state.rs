@@ -16,7 +16,6 @@ use crate::analysis::{analyze, analyze_outline, Analysis, Pass};
 /// An analysis together with the document version it was made from.
 pub struct Analyzed {
     pub version: i32,
-    pub pass: Pass,
     pub doc: Document,
     pub analysis: Analysis,
 }
@@ -63,7 +62,11 @@ impl OpenDocument {
     /// through the edits since to the current text; those an edit touched are left out (the
     /// next full analysis has them).
     pub fn carried_diagnostics(&self) -> Vec<Diagnostic> {
-        let Some(latest) = self.latest.as_ref().filter(|l| l.pass == Pass::Full) else {
+        let Some(latest) = self
+            .latest
+            .as_ref()
+            .filter(|l| l.analysis.pass == Pass::Full)
+        else {
             return Vec::new();
         };
         let edits: Vec<TextChange> = self
@@ -205,8 +208,6 @@ impl Job {
         }
         Some(Analyzed {
             version: self.version,
-            // A document too large to parse gets the outline pass from `analyze` too.
-            pass: analysis.pass,
             doc: self.doc,
             analysis,
         })
