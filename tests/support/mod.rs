@@ -27,6 +27,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod frame;
+use frame::read_frame;
+
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -457,38 +460,6 @@ impl Drop for Server {
         self.stdin.take();
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Reads one `Content-Length` framed JSON message; `None` at the end of the stream or on a
-/// malformed frame (the reader then stops, and waits report the disconnection).
-fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case("content-length") {
-            length = Some(value.trim().parse::<usize>().ok()?);
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    match serde_json::from_slice(&body) {
-        Ok(value) => Some(value),
-        Err(e) => {
-            eprintln!(
-                "test client: unparsable message from the server ({e}): {}",
-                String::from_utf8_lossy(&body)
-            );
-            None
-        }
     }
 }
 
