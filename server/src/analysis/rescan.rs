@@ -5,12 +5,14 @@
 //! heading; the only work left is finding the edit (comparing the two texts' bytes from both
 //! ends, a memory comparison) and moving the later headings by its length. Everything else
 //! goes to [`line_scan::headings`]. "Cannot change" is judged conservatively:
-//! - the edit (the bytes that differ) lies within one line and neither removes nor inserts a
-//!   line break or a character that Markdown's block structure or an HTML block's end reads
+//! - the edit (the bytes that differ) lies within one line, does not split a CRLF, and neither
+//!   removes nor inserts a line break or a character that Markdown's block structure or an HTML block's end reads
 //!   (only letters, digits, spaces and `,.;:!?'"()` pass);
 //! - the line starts (after blanks) with a letter, before the edit: so it is not, and does not
 //!   become, a heading, fence, list item, quote, table delimiter, thematic break or blank line;
-//! - the line is not part of a heading (a setext heading's text, an empty heading's bold title).
+//! - the line is not part of a heading (a setext heading's text, an empty heading's bold title);
+//! - the line has no `|`, `<` or `>`, the characters blocks read inside a line (a table's
+//!   cells, an HTML block's end).
 //!
 //! A property test checks the result against a fresh scan.
 
@@ -72,6 +74,10 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
     if !plain(old, start, old_end) || !plain(new, start, new_end) {
         return None;
     }
+    // Text typed between a CR and its LF splits one line break into two.
+    if start > 0 && old.byte(start - 1) == b'\r' {
+        return None;
+    }
     // The line's first non-blank character: a letter, before the edit.
     let line = old.byte_to_line(start);
     let line_start = old.line_to_byte(line);
@@ -83,6 +89,15 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
         return None;
     }
     let line_end = old.line_to_byte((line + 1).min(old.len_lines()));
+    // Within a line, blocks read `|` (a table's cells: typing after a trailing pipe adds
+    // one) and `<`, `>` (an HTML block's end: `</pre` typed before a line break ends it).
+    if old
+        .byte_slice(line_start..line_end)
+        .bytes()
+        .any(|b| matches!(b, b'|' | b'<' | b'>'))
+    {
+        return None;
+    }
     let touches_line = |r: TextRange| r.start <= line_end && line_start <= r.end;
     if last
         .headings
@@ -247,6 +262,32 @@ mod tests {
     }
 
     #[test]
+    fn text_typed_between_cr_and_lf_is_scanned_again() {
+        // The new blank line " \n" ends the HTML block, so `# Goals` becomes a heading.
+        let last = "# T\n\n<div>\nText\r\n# Goals\n";
+        let new = "# T\n\n<div>\nText\r \n# Goals\n";
+        let (incremental, fresh) = both(last, new);
+        assert_eq!(fresh.len(), 2);
+        assert_eq!(incremental, fresh);
+    }
+
+    #[test]
+    fn lines_with_pipes_or_angle_brackets_are_scanned_again() {
+        // A cell added to a table's header row (it no longer matches its delimiter row), and
+        // an HTML block of kind 1 ended by `</pre` at the end of a line.
+        for (last, new) in [
+            ("# T\n\nText|\n---\n", "# T\n\nText|x\n---\n"),
+            (
+                "# T\n<pre>\nText </\n# Goals\n",
+                "# T\n<pre>\nText </pre\n# Goals\n",
+            ),
+        ] {
+            let (incremental, fresh) = both(last, new);
+            assert_eq!(incremental, fresh, "{new:?}");
+        }
+    }
+
+    #[test]
     fn multibyte_edits_are_whole_characters() {
         let (incremental, fresh) = both(
             "# T\n\nCafé au lait\n\n## Goals 中文\n",
@@ -280,13 +321,24 @@ mod tests {
         "Lone CR\r",
         "  Indented text\n",
         "中文 text 😀\n",
+        "Cell|\n",
+        "Text </\n",
+        "<pre>\n",
     ];
     const TYPED: &[&str] = &[
-        "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-",
+        "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-", "pre",
     ];
 
+    /// 1000 cases, or `PROPTEST_CASES` for a longer run.
+    fn cases() -> ProptestConfig {
+        match std::env::var_os("PROPTEST_CASES") {
+            Some(_) => ProptestConfig::default(),
+            None => ProptestConfig::with_cases(1000),
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #![proptest_config(cases())]
         /// Whatever the edit, the result is a fresh scan's.
         #[test]
         fn reuse_agrees_with_a_fresh_scan(
