@@ -6,10 +6,11 @@
 //! content only where the analysis needs it.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::sync::{Mutex, OnceLock};
 
 use ropey::Rope;
-use tree_sitter::{InputEdit, Parser, Point, Tree};
+use tree_sitter::{InputEdit, ParseOptions, ParseState, Parser, Point, Tree};
 
 use super::text::TextRange;
 
@@ -50,18 +51,33 @@ pub fn block_parser() -> Parser {
 /// 0.5.4 bug: a table row whose cells are all empty (`| | |`, as the template's Metadata
 /// table ends) after a filled row, or a `|||` header row, turns the rest of the document into
 /// one `ERROR` node, losing every heading after it.
-fn parse_rope(parser: &mut Parser, rope: &Rope, old: Option<&Tree>) -> Tree {
-    if rope.len_bytes() > MAX_PARSED_BYTES {
+///
+/// `None` when `cancelled()` turned true during the parse (tree-sitter asks every hundred or so
+/// steps); the parser is then reset, ready for another text.
+fn parse_rope(
+    parser: &mut Parser,
+    rope: &Rope,
+    old: Option<&Tree>,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Tree> {
+    let text_too_large = rope.len_bytes() > MAX_PARSED_BYTES;
+    let mut read = |byte: usize, _: Point| match text_too_large {
         // Too large to check: the tree of an empty document.
-        return parser
-            .parse("", None)
-            .expect("tree-sitter returns a tree when no timeout or cancellation is set");
+        true => Cow::Borrowed(&[][..]),
+        false => parser_view(rope, byte),
+    };
+    let mut progress = |_: &ParseState| match cancelled() {
+        true => ControlFlow::Break(()),
+        false => ControlFlow::Continue(()),
+    };
+    let options = ParseOptions::new().progress_callback(&mut progress);
+    let old = old.filter(|_| !text_too_large);
+    // Without a timeout tree-sitter returns a tree unless the callback cancelled.
+    let tree = parser.parse_with_options(&mut read, old, Some(options));
+    if tree.is_none() {
+        parser.reset();
     }
-    let mut read = |byte: usize, _: Point| parser_view(rope, byte);
-    // Without a timeout or cancellation flag tree-sitter always returns a tree.
-    parser
-        .parse_with_options(&mut read, old, None)
-        .expect("tree-sitter returns a tree when no timeout or cancellation is set")
+    tree
 }
 
 /// The bytes the parser sees from `byte` on. They are the document's bytes except on
@@ -150,8 +166,12 @@ fn is_empty_row_at(rope: &Rope, offset: usize) -> bool {
 impl Document {
     /// A document of `text`; it is parsed when its tree is first asked for.
     pub fn new(text: &str) -> Self {
+        Self::from_rope(Rope::from_str(text))
+    }
+
+    fn from_rope(rope: Rope) -> Self {
         Self {
-            rope: Rope::from_str(text),
+            rope,
             tree: OnceLock::new(),
             edited: Mutex::new(None),
             parser: Mutex::new(None),
@@ -173,6 +193,12 @@ impl Document {
             edited: Mutex::new(edited),
             parser: Mutex::new(None),
         }
+    }
+
+    /// A copy of this version's text only, O(1): what needs no tree (the outline pass) takes
+    /// no copy of it. Its tree, if asked for, is parsed from scratch.
+    pub fn text_snapshot(&self) -> Document {
+        Document::from_rope(self.rope.clone())
     }
 
     /// Takes the tree a snapshot of this same version parsed, if this one has not parsed yet.
@@ -201,12 +227,31 @@ impl Document {
 
     /// The block tree of the current text; parsed now (incrementally) if an edit is pending.
     pub fn tree(&self) -> &Tree {
-        self.tree.get_or_init(|| {
-            let old = lock(&self.edited).take();
-            let mut parser = lock(&self.parser);
-            let parser = parser.get_or_insert_with(block_parser);
-            parse_rope(parser, &self.rope, old.as_ref())
-        })
+        self.tree_unless(&|| false)
+            .expect("a parse that is never cancelled returns a tree")
+    }
+
+    /// [`tree`](Document::tree), unless `cancelled()` turns true while it parses: a full
+    /// analysis that a newer version made useless gives its core back at once. The edited
+    /// tree is kept for the next try.
+    pub fn tree_unless(&self, cancelled: &dyn Fn() -> bool) -> Option<&Tree> {
+        if let Some(tree) = self.tree.get() {
+            return Some(tree);
+        }
+        let mut parser = lock(&self.parser);
+        // Parsed by another thread while this one waited for the parser.
+        if let Some(tree) = self.tree.get() {
+            return Some(tree);
+        }
+        let parser = parser.get_or_insert_with(block_parser);
+        let old = lock(&self.edited).take();
+        match parse_rope(parser, &self.rope, old.as_ref(), cancelled) {
+            Some(tree) => Some(self.tree.get_or_init(|| tree)),
+            None => {
+                *lock(&self.edited) = old;
+                None
+            }
+        }
     }
 
     /// The last tree, to be edited: the parsed one, or the one already waiting with edits.
@@ -388,7 +433,8 @@ impl Document {
 
     /// A fresh parse of the current text, for tests that compare it with the kept tree.
     pub fn parse_from_scratch(&self) -> Tree {
-        parse_rope(&mut block_parser(), &self.rope, None)
+        parse_rope(&mut block_parser(), &self.rope, None, &|| false)
+            .expect("a parse that is never cancelled returns a tree")
     }
 
     /// The tree-sitter point of a byte offset, for the `InputEdit`. Tree-sitter counts columns
@@ -484,6 +530,31 @@ mod tests {
     }
 
     /// The rope-walking helpers agree with the same questions asked of a `String`.
+    #[test]
+    fn a_cancelled_parse_keeps_the_edited_tree_for_the_next() {
+        let real = include_str!("../../../tests/corpus/real/openfga-joint-assessment.md");
+        let mut doc = Document::new(real);
+        doc.tree();
+        let at = real.find("## Overview").unwrap();
+        doc.apply_change(TextRange::empty(at), "Some text.\n\n");
+        let asked = std::cell::Cell::new(0);
+        let cancelled = || {
+            asked.set(asked.get() + 1);
+            true
+        };
+        assert!(doc.tree_unless(&cancelled).is_none());
+        assert!(asked.get() > 0);
+        // Not parsed, and the edited tree is still there: the next parse is incremental and
+        // gives the same tree as a fresh one.
+        assert!(doc.tree.get().is_none());
+        assert!(lock(&doc.edited).is_some());
+        let tree = doc.tree_unless(&|| false).unwrap();
+        assert_eq!(
+            tree.root_node().to_sexp(),
+            doc.parse_from_scratch().root_node().to_sexp()
+        );
+    }
+
     #[test]
     fn text_helpers_match_str() {
         let text = "a é😀\u{a0} \r\n中 #x\u{2003}\n\n";

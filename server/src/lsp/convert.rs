@@ -3,6 +3,7 @@
 
 use tower_lsp_server::ls_types as lsp;
 
+use super::state::Placed;
 use crate::analysis::diagnostics::{self, Severity};
 use crate::analysis::document::Document;
 use crate::analysis::text::{Encoding, LineCol, LineIndex, TextRange};
@@ -73,36 +74,109 @@ pub fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-pub fn diagnostic(
-    doc: &Document,
-    uri: &lsp::Uri,
-    d: &diagnostics::Diagnostic,
+/// `textDocument/publishDiagnostics` as sent (through [`Outbox`](super::transport::Outbox)),
+/// borrowing from the analysis: the same JSON as `ls_types::PublishDiagnosticsParams`
+/// without building one.
+#[derive(serde::Serialize)]
+pub struct PublishDiagnostics<'a> {
+    pub uri: &'a lsp::Uri,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    pub diagnostics: Vec<WireDiagnostic<'a>>,
+}
+
+/// An `ls_types::Diagnostic`, borrowed (see [`PublishDiagnostics`]).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireDiagnostic<'a> {
+    range: lsp::Range,
+    severity: lsp::DiagnosticSeverity,
+    code: &'static str,
+    source: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_information: Vec<WireRelated<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<SectionData<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct WireRelated<'a> {
+    location: WireLocation<'a>,
+    message: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct WireLocation<'a> {
+    uri: &'a lsp::Uri,
+    range: lsp::Range,
+}
+
+/// A diagnostic's `data`: the template section it is about (code actions read it back).
+#[derive(serde::Serialize)]
+struct SectionData<'a> {
+    section: &'a str,
+}
+
+impl WireDiagnostic<'_> {
+    /// The owned form, for answers built through tower-lsp (a code action's diagnostics).
+    pub fn to_lsp(&self) -> lsp::Diagnostic {
+        let related = self
+            .related_information
+            .iter()
+            .map(|r| lsp::DiagnosticRelatedInformation {
+                location: lsp::Location {
+                    uri: r.location.uri.clone(),
+                    range: r.location.range,
+                },
+                message: r.message.to_string(),
+            })
+            .collect::<Vec<_>>();
+        lsp::Diagnostic {
+            range: self.range,
+            severity: Some(self.severity),
+            code: Some(lsp::NumberOrString::String(self.code.to_string())),
+            source: Some(self.source.to_string()),
+            message: self.message.to_string(),
+            related_information: (!related.is_empty()).then_some(related),
+            data: self
+                .data
+                .as_ref()
+                .map(|d| serde_json::json!({ "section": d.section })),
+            ..lsp::Diagnostic::default()
+        }
+    }
+}
+
+/// A diagnostic at `range` (its related information at `related`, in order) in the text
+/// `index` reads.
+pub fn diagnostic<'a>(
+    index: &LineIndex,
+    uri: &'a lsp::Uri,
+    d: &'a diagnostics::Diagnostic,
+    range: TextRange,
+    related: &[TextRange],
     encoding: Encoding,
-) -> lsp::Diagnostic {
-    let index = LineIndex::new(doc.rope());
-    let related = d
-        .related
-        .iter()
-        .map(|r| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location {
-                uri: uri.clone(),
-                range: range(&index, r.range, encoding),
-            },
-            message: r.message.clone(),
-        })
-        .collect::<Vec<_>>();
-    lsp::Diagnostic {
-        range: range(&index, d.range, encoding),
-        severity: Some(severity(d.severity)),
-        code: Some(lsp::NumberOrString::String(d.code.as_str().to_string())),
-        source: Some("joint-review-lsp".to_string()),
-        message: d.message.clone(),
-        related_information: (!related.is_empty()).then_some(related),
-        data: d
-            .section
-            .as_ref()
-            .map(|s| serde_json::json!({ "section": s })),
-        ..lsp::Diagnostic::default()
+) -> WireDiagnostic<'a> {
+    WireDiagnostic {
+        range: self::range(index, range, encoding),
+        severity: severity(d.severity),
+        code: d.code.as_str(),
+        source: "joint-review-lsp",
+        message: &d.message,
+        related_information: d
+            .related
+            .iter()
+            .zip(related)
+            .map(|(r, &at)| WireRelated {
+                location: WireLocation {
+                    uri,
+                    range: self::range(index, at, encoding),
+                },
+                message: &r.message,
+            })
+            .collect(),
+        data: d.section.as_deref().map(|section| SectionData { section }),
     }
 }
 
@@ -276,7 +350,11 @@ pub fn code_action(
     let diagnostics: Vec<lsp::Diagnostic> = action
         .diagnostics
         .iter()
-        .map(|&i| diagnostic(doc, uri, &analysis.diagnostics[i], encoding))
+        .map(|&i| {
+            let d = &analysis.diagnostics[i];
+            let placed = Placed::at_own_range(d);
+            diagnostic(&index, uri, d, placed.range, &placed.related, encoding).to_lsp()
+        })
         .collect();
     let edits = action
         .edits
@@ -293,5 +371,47 @@ pub fn code_action(
         }),
         is_preferred: action.preferred.then_some(true),
         ..lsp::CodeAction::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::diagnostics::{Code, Diagnostic};
+
+    /// What is published is what `ls_types` would have sent for the same diagnostic.
+    #[test]
+    fn the_wire_form_is_the_ls_types_json() {
+        let doc = Document::new("# Title 😀\n\n## Goals\r\ntext\n");
+        let index = LineIndex::new(doc.rope());
+        let uri: lsp::Uri = "file:///review.md".parse().unwrap();
+        let with_all = Diagnostic::new(Code::SectionOrder, TextRange::new(12, 20), "m \"q\"")
+            .section("Goals")
+            .related(TextRange::new(2, 11), "r");
+        let bare = Diagnostic::new(Code::TemplateText, TextRange::new(22, 26), "t");
+        for d in [&with_all, &bare] {
+            let placed = Placed::at_own_range(d);
+            for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                let wire = diagnostic(&index, &uri, d, placed.range, &placed.related, encoding);
+                assert_eq!(
+                    serde_json::to_value(&wire).unwrap(),
+                    serde_json::to_value(wire.to_lsp()).unwrap()
+                );
+            }
+        }
+        let published = PublishDiagnostics {
+            uri: &uri,
+            version: Some(3),
+            diagnostics: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_value(&published).unwrap(),
+            serde_json::to_value(lsp::PublishDiagnosticsParams::new(
+                uri.clone(),
+                vec![],
+                Some(3)
+            ))
+            .unwrap()
+        );
     }
 }

@@ -5,9 +5,11 @@
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
 //! - `memory.rs`: the memory of closed documents given back to the system.
+//! - `background.rs`: the low-priority thread the full analyses run on.
 //! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
 //!   connection).
 
+mod background;
 mod convert;
 mod memory;
 mod server;
@@ -48,10 +50,11 @@ pub fn run_stdio() -> ExitCode {
         }
     };
     let shutdown = runtime.block_on(async {
-        let (service, socket) = LspService::new(server::Backend::new);
-        let shutdown = service.inner().shutdown_flag();
         let (input, output, transport) =
             transport::Transport::start(tokio::io::stdin(), tokio::io::stdout());
+        let outbox = transport.outbox();
+        let (service, socket) = LspService::new(|client| server::Backend::new(client, outbox));
+        let shutdown = service.inner().shutdown_flag();
         Server::new(input, output, socket).serve(service).await;
         transport.finish(std::time::Duration::from_secs(2)).await;
         shutdown.load(std::sync::atomic::Ordering::SeqCst)

@@ -20,12 +20,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::notification::{Notification as _, PublishDiagnostics};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+use super::background::Background;
 use super::convert;
 use super::settings;
-use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State};
+use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, Placed, State};
+use super::transport::Outbox;
 use crate::analysis::completion;
 use crate::analysis::hover;
 use crate::analysis::text::TextChange;
@@ -55,6 +58,10 @@ const SETTLE: Duration = Duration::from_millis(15);
 #[derive(Clone)]
 pub struct Backend {
     client: Client,
+    /// Where diagnostics and our notifications go (not through `client`: see `transport`).
+    outbox: Outbox,
+    /// Where full analyses run.
+    background: Background,
     state: Arc<Mutex<State>>,
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
@@ -67,9 +74,11 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, outbox: Outbox) -> Self {
         Backend {
             client,
+            outbox,
+            background: Background::default(),
             state: Arc::default(),
             shutdown: Arc::default(),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
@@ -98,16 +107,27 @@ impl Backend {
             .is_some_and(|d| d.version == version)
     }
 
-    /// Runs a job on a blocking thread, unless its version is superseded before it starts.
+    /// Runs a job, unless its version is superseded before it starts (see [`Job::run_if`]):
+    /// an outline pass on a blocking thread, a full analysis on the background thread (see
+    /// `background.rs`).
     async fn run(&self, job: Job) -> Option<Arc<Analyzed>> {
         let state = self.state.clone();
-        let uri = job.uri.clone();
+        let (uri, version, pass) = (job.uri.clone(), job.version, job.pass);
         let started = Instant::now();
-        let analyzed = tokio::task::spawn_blocking(move || {
+        let task = move || {
             let (uri, version) = (job.uri.clone(), job.version);
             job.run_if(|| Self::is_current(&state, &uri, version))
-        })
-        .await;
+        };
+        let analyzed = match pass {
+            Pass::Outline => tokio::task::spawn_blocking(task)
+                .await
+                .map_err(|e| e.to_string()),
+            Pass::Full => self
+                .background
+                .run(task)
+                .await
+                .ok_or_else(|| "the analysis panicked".to_string()),
+        };
         match analyzed {
             Ok(Some(a)) => {
                 tracing::debug!(
@@ -118,7 +138,10 @@ impl Backend {
                 );
                 Some(Arc::new(a))
             }
-            Ok(None) => None,
+            Ok(None) => {
+                tracing::debug!("version {version} superseded: its analysis skipped or stopped");
+                None
+            }
             Err(e) => {
                 tracing::error!("analysis of {} failed: {e}", uri.as_str());
                 None
@@ -136,7 +159,9 @@ impl Backend {
         let _order = self.publishing.lock().await;
         let started = Instant::now();
         // Under the state lock only what must be (a change waits for it); converted after.
-        let (mut all, encoding, notify) = {
+        // The analysis replaced, dropped after sending: freeing a tree takes a while.
+        let replaced: Option<Arc<Analyzed>>;
+        let (carried, encoding, notify) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
             let notify = state.analysis_notifications;
@@ -147,27 +172,34 @@ impl Backend {
             else {
                 return;
             };
-            let all = match last {
+            let carried = match last {
                 true => {
                     open.doc.adopt_tree(&analyzed.doc);
-                    open.latest = Some(analyzed.clone());
+                    replaced = open.latest.replace(analyzed.clone());
                     open.edits.retain(|(v, _)| *v > analyzed.version);
-                    analyzed.analysis.diagnostics.clone()
+                    None
                 }
                 false => {
-                    open.outline = Some(analyzed.clone());
+                    replaced = open.outline.replace(analyzed.clone());
                     if open.published == Some((analyzed.version, true)) {
                         return;
                     }
-                    let mut all = analyzed.analysis.diagnostics.clone();
-                    all.extend(open.carried_diagnostics());
-                    all.sort_by_key(|d| (d.range.start, d.code));
-                    all
+                    open.carried()
                 }
             };
             open.published = Some((analyzed.version, last));
-            (all, encoding, notify)
+            (carried, encoding, notify)
         };
+        let mut all: Vec<Placed> = analyzed
+            .analysis
+            .diagnostics
+            .iter()
+            .map(Placed::at_own_range)
+            .collect();
+        if let Some(carried) = &carried {
+            all.extend(carried.placed());
+            all.sort_by_key(|p| (p.range.start, p.diagnostic.code));
+        }
         if all.len() > MAX_PUBLISHED {
             tracing::warn!(
                 "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
@@ -176,22 +208,29 @@ impl Backend {
             );
             all.truncate(MAX_PUBLISHED);
         }
-        let diagnostics = all
-            .iter()
-            .map(|d| convert::diagnostic(&analyzed.doc, &uri, d, encoding))
-            .collect::<Vec<Diagnostic>>();
-        let count = diagnostics.len();
-        self.client
-            .publish_diagnostics(uri.clone(), diagnostics, Some(analyzed.version))
+        let index = LineIndex::new(analyzed.doc.rope());
+        let params = convert::PublishDiagnostics {
+            uri: &uri,
+            version: Some(analyzed.version),
+            diagnostics: all
+                .iter()
+                .map(|p| {
+                    convert::diagnostic(&index, &uri, p.diagnostic, p.range, &p.related, encoding)
+                })
+                .collect(),
+        };
+        self.outbox
+            .notify(PublishDiagnostics::METHOD, &params)
             .await;
         tracing::debug!(
-            "published {count} diagnostics of version {} in {:?}",
+            "published {} diagnostics of version {} in {:?}",
+            params.diagnostics.len(),
             analyzed.version,
             started.elapsed()
         );
         if notify {
             let params = convert::AnalysedParams {
-                uri,
+                uri: uri.clone(),
                 version: analyzed.version,
                 pass: match analyzed.analysis.pass {
                     Pass::Outline => "outline",
@@ -200,9 +239,11 @@ impl Backend {
                 .to_string(),
                 last,
             };
-            self.client
-                .send_notification::<convert::Analysed>(params)
-                .await;
+            self.outbox.notify(convert::Analysed::METHOD, &params).await;
+        }
+        if let Some(replaced) = replaced {
+            // Off the async threads, which read the next change meanwhile.
+            tokio::task::spawn_blocking(move || drop(replaced));
         }
     }
 
@@ -291,11 +332,11 @@ impl Backend {
                 let Some(open) = state.docs.get(&uri).filter(|d| d.version == version) else {
                     return;
                 };
-                // The first analysis (after opening) starts at once.
+                // The analysis of the version opened starts at once.
                 let wait = match (&open.latest, open.full_cost) {
-                    (None, _) => Duration::ZERO,
-                    (Some(_), Some(cost)) if cost > SLOW_FULL => PAUSE,
-                    (Some(_), _) => SETTLE,
+                    (None, _) if open.edits.is_empty() => Duration::ZERO,
+                    (_, Some(cost)) if cost > SLOW_FULL => PAUSE,
+                    _ => SETTLE,
                 };
                 let quiet = open.last_change.elapsed();
                 if quiet < wait {
@@ -319,9 +360,13 @@ impl Backend {
         let cost = started.elapsed();
         if !first {
             // Recorded even when a newer version made the result stale: typing faster than
-            // the analysis is exactly when it must be known.
+            // the analysis is exactly when it must be known. An analysis stopped by a newer
+            // version took at least this long.
             if let Some(open) = state::lock(&self.state).docs.get_mut(&uri) {
-                open.full_cost = Some(cost);
+                open.full_cost = Some(match analyzed {
+                    Some(_) => cost,
+                    None => cost.max(open.full_cost.unwrap_or_default()),
+                });
             }
         }
         if let Some(analyzed) = analyzed {
@@ -454,7 +499,10 @@ impl LanguageServer for Backend {
         let too_large = {
             let open = OpenDocument::new(&item.text, item.version);
             let too_large = open.doc.is_too_large();
-            state::lock(&self.state).docs.insert(item.uri.clone(), open);
+            let reopened = state::lock(&self.state).docs.insert(item.uri.clone(), open);
+            if let Some(old) = reopened {
+                old.superseded.store(true, Ordering::Relaxed);
+            }
             too_large
         };
         if too_large {
@@ -506,8 +554,7 @@ impl LanguageServer for Backend {
                 };
                 open.edits.push((version, edit));
             }
-            open.version = version;
-            open.last_change = Instant::now();
+            open.new_version(version);
             version
         };
         self.spawn_analyses(uri, version);
@@ -516,9 +563,19 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         let closed = state::lock(&self.state).docs.remove(&uri);
+        if let Some(closed) = &closed {
+            closed.superseded.store(true, Ordering::Relaxed);
+        }
         super::memory::release_soon(closed);
         let _order = self.publishing.lock().await;
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        let cleared = convert::PublishDiagnostics {
+            uri: &uri,
+            version: None,
+            diagnostics: Vec::new(),
+        };
+        self.outbox
+            .notify(PublishDiagnostics::METHOD, &cleared)
+            .await;
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -1,6 +1,7 @@
 //! The server's state: open documents, each with its version and its latest analyses.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use crate::analysis::config::Config;
 use crate::analysis::diagnostics::Diagnostic;
 use crate::analysis::document::Document;
 use crate::analysis::markdown::InlineCache;
-use crate::analysis::text::{Encoding, TextChange};
+use crate::analysis::text::{Encoding, TextChange, TextRange};
 use crate::analysis::{analyze, analyze_outline, Analysis, Pass};
 
 /// An analysis together with the document version it was made from.
@@ -40,6 +41,9 @@ pub struct OpenDocument {
     /// How long the last full analysis took.
     pub full_cost: Option<Duration>,
     pub last_change: Instant,
+    /// Set once this version is no longer the document's (a change, a close): a full
+    /// analysis of it still parsing stops (see [`Job::run_if`]).
+    pub superseded: Arc<AtomicBool>,
 }
 
 impl OpenDocument {
@@ -55,44 +59,82 @@ impl OpenDocument {
             published: None,
             full_cost: None,
             last_change: Instant::now(),
+            superseded: Arc::default(),
         }
     }
 
-    /// The latest full analysis's diagnostics that the outline pass does not make, carried
-    /// through the edits since to the current text; those an edit touched are left out (the
-    /// next full analysis has them).
-    pub fn carried_diagnostics(&self) -> Vec<Diagnostic> {
-        let Some(latest) = self
+    /// A change made a new version: the analyses of the last one still running stop.
+    pub fn new_version(&mut self, version: i32) {
+        self.superseded.store(true, Ordering::Relaxed);
+        self.superseded = Arc::default();
+        self.version = version;
+        self.last_change = Instant::now();
+    }
+
+    /// The latest full analysis's diagnostics that the outline pass does not make, to be
+    /// carried through the edits since to the current text (see [`Carried::placed`]).
+    pub fn carried(&self) -> Option<Carried> {
+        let latest = self
             .latest
             .as_ref()
-            .filter(|l| l.analysis.pass == Pass::Full)
-        else {
-            return Vec::new();
-        };
-        let edits: Vec<TextChange> = self
+            .filter(|l| l.analysis.pass == Pass::Full)?;
+        let edits = self
             .edits
             .iter()
             .filter(|(v, _)| *v > latest.version)
             .map(|(_, e)| *e)
             .collect();
-        latest
+        Some(Carried {
+            from: latest.clone(),
+            edits,
+        })
+    }
+}
+
+/// A diagnostic and where it lies in the text published with it: its own ranges, or those it
+/// was carried to. Borrowed, so a publish copies no messages.
+pub struct Placed<'a> {
+    pub diagnostic: &'a Diagnostic,
+    pub range: TextRange,
+    /// The ranges of `diagnostic.related`, in order.
+    pub related: Vec<TextRange>,
+}
+
+impl<'a> Placed<'a> {
+    pub fn at_own_range(diagnostic: &'a Diagnostic) -> Self {
+        Placed {
+            diagnostic,
+            range: diagnostic.range,
+            related: diagnostic.related.iter().map(|r| r.range).collect(),
+        }
+    }
+}
+
+/// A full analysis's diagnostics and the edits made since it.
+pub struct Carried {
+    from: Arc<Analyzed>,
+    edits: Vec<TextChange>,
+}
+
+impl Carried {
+    /// The diagnostics the outline pass does not make, carried through the edits; those an
+    /// edit touched are left out (the next full analysis has them).
+    pub fn placed(&self) -> impl Iterator<Item = Placed<'_>> {
+        self.from
             .analysis
             .diagnostics
             .iter()
             .filter(|d| !d.code.is_outline())
             .filter_map(|d| {
-                let mut d = d.clone();
-                for &edit in &edits {
-                    d.range = d.range.after_edit(edit)?;
-                    for r in &mut d.related {
-                        r.range = r.range.after_edit(edit)?;
+                let mut placed = Placed::at_own_range(d);
+                for &edit in &self.edits {
+                    placed.range = placed.range.after_edit(edit)?;
+                    for r in &mut placed.related {
+                        *r = r.after_edit(edit)?;
                     }
                 }
-                // A fix was made for the old text.
-                d.fix = None;
-                Some(d)
+                Some(placed)
             })
-            .collect()
     }
 }
 
@@ -169,6 +211,7 @@ pub struct Job {
     pub doc: Document,
     pub config: Config,
     pub cache: Arc<Mutex<InlineCache>>,
+    superseded: Arc<AtomicBool>,
 }
 
 impl Job {
@@ -177,24 +220,52 @@ impl Job {
             uri: uri.clone(),
             version: open.version,
             pass,
-            doc: open.doc.snapshot(),
+            // The outline pass reads only the text: a copy of the tree would only have to be
+            // freed again.
+            doc: match pass {
+                Pass::Full => open.doc.snapshot(),
+                Pass::Outline => open.doc.text_snapshot(),
+            },
             config: config.clone(),
             cache: match pass {
                 Pass::Full => open.cache.clone(),
                 Pass::Outline => open.outline_cache.clone(),
             },
+            superseded: open.superseded.clone(),
         }
     }
 
     /// Runs the analysis if `wanted()` still holds once the document's cache is free (another
-    /// job may hold it): a job superseded while it waited is skipped.
-    pub fn run_if(mut self, wanted: impl FnOnce() -> bool) -> Option<Analyzed> {
+    /// job may hold it): a job superseded while it waited is skipped. A full analysis whose
+    /// version is superseded while it parses stops too: parsing a large document takes
+    /// 100 ms or more, and the core is better spent on the outline pass of the new version.
+    pub fn run_if(self, wanted: impl FnOnce() -> bool) -> Option<Analyzed> {
+        self.run_unless_superseded(wanted, true)
+    }
+
+    /// Runs the analysis (CPU work: call it off the async threads), to the end: a request
+    /// waits for it.
+    pub fn run(self) -> Analyzed {
+        self.run_unless_superseded(|| true, false)
+            .expect("an analysis that is always wanted and never stopped runs")
+    }
+
+    fn run_unless_superseded(
+        mut self,
+        wanted: impl FnOnce() -> bool,
+        stop_when_superseded: bool,
+    ) -> Option<Analyzed> {
         let cache = self.cache.clone();
         let mut cache = cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !wanted() {
             return None;
+        }
+        if self.pass == Pass::Full && stop_when_superseded {
+            let superseded = &self.superseded;
+            self.doc
+                .tree_unless(&|| superseded.load(Ordering::Relaxed))?;
         }
         let name = Some(self.uri.as_str());
         let analysis = match self.pass {
@@ -212,12 +283,6 @@ impl Job {
             analysis,
         })
     }
-
-    /// Runs the analysis (CPU work: call it off the async threads).
-    pub fn run(self) -> Analyzed {
-        self.run_if(|| true)
-            .expect("an analysis that is always wanted runs")
-    }
 }
 
 /// Locks the state; a panic in another holder does not make the state unusable.
@@ -225,4 +290,30 @@ pub fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(open: &OpenDocument, pass: Pass) -> Job {
+        let uri: Uri = "file:///review.md".parse().unwrap();
+        Job::new(&uri, open, &Config::default(), pass)
+    }
+
+    #[test]
+    fn a_full_analysis_stops_once_its_version_is_superseded() {
+        let real = include_str!("../../../tests/corpus/real/openfga-joint-assessment.md");
+        let mut open = OpenDocument::new(real, 1);
+        let (full, outline) = (job(&open, Pass::Full), job(&open, Pass::Outline));
+        open.new_version(2);
+        assert!(full.run_if(|| true).is_none());
+        // The outline pass does not parse: nothing to stop.
+        assert!(outline.run_if(|| true).is_some());
+        // A request's analysis runs to the end, and so does one of the current version.
+        assert!(job(&open, Pass::Full).run_if(|| true).is_some());
+        let request = job(&open, Pass::Full);
+        open.new_version(3);
+        assert_eq!(request.run().version, 2);
+    }
 }
