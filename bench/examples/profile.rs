@@ -69,10 +69,9 @@ fn main() {
     let start = Instant::now();
     let first = analyze_outline(&doc, name, &config, &mut outline_cache);
     let cold = start.elapsed();
-    let at = doc.len() / 2;
-    let at = doc.floor_char_boundary(at);
+    // Where the benchmark types: the end of its typing line, after the characters above.
     let start = Instant::now();
-    for _ in 0..keystrokes {
+    for at in end + keystrokes..end + 2 * keystrokes {
         doc.apply_change(TextRange::empty(at), "x");
         std::hint::black_box(analyze_outline(&doc, name, &config, &mut outline_cache));
     }

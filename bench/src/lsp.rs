@@ -32,13 +32,18 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts `program args...`; its stderr is discarded.
+    /// Starts `program args...`; its stderr is discarded, unless `JOINT_REVIEW_LSP_LOG` asks
+    /// for our server's log, which then goes to the benchmark's stderr.
     pub fn spawn(program: &str, args: &[String]) -> std::io::Result<Client> {
+        let stderr = match std::env::var_os("JOINT_REVIEW_LSP_LOG") {
+            Some(_) => Stdio::inherit(),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
