@@ -535,12 +535,7 @@ impl LanguageServer for Backend {
                 let edit = match change.range {
                     Some(range) => {
                         let range = convert::text_range(&open.doc, range, encoding);
-                        let edit = open.doc.apply_change(range, &change.text);
-                        TextChange {
-                            start: edit.start_byte,
-                            old_end: edit.old_end_byte,
-                            new_end: edit.new_end_byte,
-                        }
+                        open.doc.apply_change(range, &change.text)
                     }
                     None => {
                         let old_end = open.doc.len();
