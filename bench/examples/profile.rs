@@ -42,7 +42,11 @@ fn main() {
     );
     let end = bd.line_end_offset(bd.typing_line);
     let (mut edit, mut syntax, mut total) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-    for at in end..end + keystrokes {
+    let full_keystrokes = match std::env::var_os("PROFILE_OUTLINE_ONLY") {
+        Some(_) => 0,
+        None => keystrokes,
+    };
+    for at in end..end + full_keystrokes {
         let start = Instant::now();
         doc.apply_change(TextRange::empty(at), "x");
         // Edits are parsed when the tree is next asked for.
@@ -71,7 +75,7 @@ fn main() {
     let cold = start.elapsed();
     // Where the benchmark types: the end of its typing line, after the characters above.
     let start = Instant::now();
-    for at in end + keystrokes..end + 2 * keystrokes {
+    for at in end + full_keystrokes..end + full_keystrokes + keystrokes {
         doc.apply_change(TextRange::empty(at), "x");
         std::hint::black_box(analyze_outline(&doc, name, &config, &mut outline_cache));
     }

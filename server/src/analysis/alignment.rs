@@ -76,18 +76,26 @@ impl Alignment {
             ..Alignment::default()
         };
         a.find_title(outline, headings);
-        let keys: Vec<Vec<String>> = outline
-            .sections
-            .iter()
-            .map(|s| s.keys().collect())
-            .collect();
         let heading_keys: Vec<String> = (0..headings.len()).map(|h| words(h).key.clone()).collect();
+        // The headings of each key, in document order: a long document has hundreds.
+        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (h, key) in heading_keys.iter().enumerate() {
+            by_key.entry(key).or_default().push(h);
+        }
 
         // Same words first, for every section, parents before children (template order).
         for (s, section) in outline.sections.iter().enumerate() {
-            let candidates: Vec<usize> = (0..headings.len())
-                .filter(|&h| a.is_free(h) && keys[s].contains(&heading_keys[h]))
+            let mut candidates: Vec<usize> = section
+                .keys
+                .iter()
+                .filter_map(|k| by_key.get(k.as_str()))
+                .flatten()
+                .copied()
+                .filter(|&h| a.is_free(h))
                 .collect();
+            candidates.sort_unstable();
+            // A title and an alias may share a key.
+            candidates.dedup();
             let Some(&chosen) = a.prefer_under_parent(outline, s, &candidates) else {
                 continue;
             };
@@ -97,14 +105,15 @@ impl Alignment {
                 .eq_ignore_ascii_case(&section.title)
             {
                 MatchKind::Exact
-            } else if heading_keys[chosen] == keys[s][0] {
+            } else if heading_keys[chosen] == section.keys[0] {
                 MatchKind::Reworded
             } else {
                 let alias = section
                     .aliases
                     .iter()
-                    .find(|al| matching::key(al) == heading_keys[chosen]);
-                MatchKind::Alias(alias.cloned().unwrap_or_default())
+                    .zip(&section.keys[1..])
+                    .find(|(_, key)| **key == heading_keys[chosen]);
+                MatchKind::Alias(alias.map(|(al, _)| al.clone()).unwrap_or_default())
             };
             a.assign(s, chosen, kind);
             for &other in candidates.iter().filter(|&&h| h != chosen) {
@@ -122,10 +131,7 @@ impl Alignment {
             if a.section_match[s].is_some() {
                 continue;
             }
-            let wordings: Vec<Vec<String>> = std::iter::once(&section.title)
-                .chain(&section.aliases)
-                .map(|t| matching::content_words(t))
-                .collect();
+            let wordings = &section.wordings;
             let candidates: Vec<usize> = (0..headings.len())
                 .filter(|&h| {
                     a.is_free(h)
@@ -203,7 +209,7 @@ impl Alignment {
                 let first = candidates().next()?;
                 let min_level = headings.iter().map(|h| h.level).min()?;
                 let key = matching::key(&headings[first].text);
-                let is_section = outline.sections.iter().any(|s| s.keys().any(|k| k == key));
+                let is_section = outline.section_by_key.contains_key(&key);
                 (!is_section
                     && headings[first].level == min_level
                     && !headings[first].text.is_empty())

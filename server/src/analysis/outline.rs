@@ -53,15 +53,10 @@ pub struct Section {
     pub boilerplate: bool,
     /// Line of the heading in the template (0-based).
     pub template_line: usize,
-}
-
-impl Section {
-    /// Matching keys: the title's and every alias's.
-    pub fn keys(&self) -> impl Iterator<Item = String> + '_ {
-        std::iter::once(&self.title)
-            .chain(&self.aliases)
-            .map(|t| matching::key(t))
-    }
+    /// Matching keys ([`matching::key`]): the title's, then every alias's, in order.
+    pub keys: Vec<String>,
+    /// Content words ([`matching::content_words`]) of the title, then of every alias.
+    pub wordings: Vec<Vec<String>>,
 }
 
 /// What a Metadata row's value must be.
@@ -94,6 +89,8 @@ pub struct Outline {
     /// The heading the document starts at ("Joint-review of [Project]").
     pub root_heading: String,
     pub sections: Vec<Section>,
+    /// The section of each matching key (keys are unique across sections).
+    pub section_by_key: HashMap<String, usize>,
     pub metadata: Vec<MetadataRow>,
     pub placeholders: Vec<String>,
     /// Sentences of guidance (folded, see [`fold_text`]) that an author should replace, each
@@ -218,6 +215,14 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
             is_toc: extra.role.as_deref() == Some("toc"),
             boilerplate: extra.boilerplate,
             template_line: doc.rope().byte_to_line(h.range.start),
+            keys: std::iter::once(&h.text)
+                .chain(&extra.aliases)
+                .map(|t| matching::key(t))
+                .collect(),
+            wordings: std::iter::once(&h.text)
+                .chain(&extra.aliases)
+                .map(|t| matching::content_words(t))
+                .collect(),
         });
     }
     if let Some(unknown) = data.sections.keys().find(|k| !used.contains(k)) {
@@ -225,13 +230,13 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
             "data names section {unknown:?}, which the template lacks"
         ));
     }
-    let mut keys = HashMap::new();
+    let mut section_by_key = HashMap::new();
     for (i, s) in sections.iter().enumerate() {
-        let mut own: Vec<String> = s.keys().collect();
+        let mut own: Vec<String> = s.keys.clone();
         own.sort();
         own.dedup();
         for k in own {
-            if let Some(j) = keys.insert(k.clone(), i) {
+            if let Some(j) = section_by_key.insert(k.clone(), i) {
                 return Err(format!("sections {j} and {i} share the matching key {k:?}"));
             }
         }
@@ -252,6 +257,7 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         preamble_heading: data.preamble_heading,
         root_heading: data.root_heading,
         sections,
+        section_by_key,
         metadata: data.metadata,
         placeholders: data.placeholders,
         guidance_sentences,

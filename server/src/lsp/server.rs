@@ -350,11 +350,12 @@ impl Backend {
         let Some(job) = self.job(&uri, Pass::Full).filter(|j| j.version == version) else {
             return;
         };
-        // The first analysis parses from scratch: it says nothing of what an edit costs.
+        // The first analysis parses from scratch: it says nothing of what an edit costs,
+        // except for a document that keeps no tree, which always does.
         let first = state::lock(&self.state)
             .docs
             .get(&uri)
-            .is_none_or(|d| d.latest.is_none());
+            .is_none_or(|d| d.latest.is_none() && d.doc.len() <= state::KEEP_TREE_MAX);
         let started = Instant::now();
         let analyzed = self.run(job).await;
         let cost = started.elapsed();

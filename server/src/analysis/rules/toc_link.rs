@@ -23,8 +23,6 @@ pub struct Resolver {
     anchor: HashMap<String, usize>,
     /// First heading by matching key.
     heading_key: HashMap<String, usize>,
-    /// First outline section by any of its keys.
-    section_key: HashMap<String, usize>,
 }
 
 impl Resolver {
@@ -37,16 +35,9 @@ impl Resolver {
         for (h, heading) in ctx.syntax.headings.iter().enumerate() {
             heading_key.entry(matching::key(&heading.text)).or_insert(h);
         }
-        let mut section_key = HashMap::new();
-        for (s, section) in ctx.outline.sections.iter().enumerate() {
-            for key in section.keys() {
-                section_key.entry(key).or_insert(s);
-            }
-        }
         Resolver {
             anchor,
             heading_key,
-            section_key,
         }
     }
 
@@ -57,7 +48,10 @@ impl Resolver {
         }
         let by_words = |key: &str| self.heading_key.get(key).copied();
         // A link named after a template section points to the heading taken as that section.
-        let by_section = |key: &str| ctx.alignment.heading_of(*self.section_key.get(key)?);
+        let by_section = |key: &str| {
+            ctx.alignment
+                .heading_of(*ctx.outline.section_by_key.get(key)?)
+        };
         let text_key = matching::key(&link.text);
         let anchor_key = matching::key(&wanted.replace('-', " "));
         Err(by_words(&text_key)
