@@ -1,6 +1,7 @@
 //! `joint-review-bench`: drives the compiled `joint-review-lsp` as an editor does (stdio,
 //! `initialize` with UTF-16, `didOpen`, incremental `didChange`) and times it end to end over
-//! the protocol, per document: cold open, typing, a burst, hover, completion, peak RSS, CPU.
+//! the protocol, per document: cold open, typing, keystrokes after a pause, a burst, hover,
+//! completion, peak RSS, CPU.
 //!
 //! With `--peers` it runs `rumdl server` through the same driver (when installed), and times
 //! `joint-review-lsp check` against `markdownlint-cli2` (MD043 set to the template's headings)
@@ -33,6 +34,12 @@ const USAGE: &str = "usage: joint-review-bench [--peers] [--server PATH] [--only
 const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
 /// Keystrokes sent back to back in the burst.
 const BURST: usize = 50;
+/// Single keystrokes sent each after a pause, as the burst is.
+const PAUSED: usize = 20;
+/// The pause: a server (and a virtual machine's CPU) that has been idle for a while takes
+/// longer to wake than one answering keystrokes back to back, so the burst, which follows a
+/// pause, is compared with keystrokes that do too.
+const PAUSE: Duration = Duration::from_millis(50);
 
 struct Options {
     peers: bool,
@@ -91,6 +98,8 @@ struct Row {
     /// Cold open -> the last publish for the first version (ours: the full analysis's).
     cold_full: Option<Duration>,
     keystroke: Summary,
+    /// Single keystrokes, each after [`PAUSE`].
+    after_pause: Summary,
     /// Server CPU time per keystroke while typing.
     cpu_per_key: Duration,
     /// From sending the burst's last change to diagnostics for it.
@@ -150,13 +159,14 @@ fn main() -> ExitCode {
     let _ = fs::create_dir_all(&scratch);
 
     eprintln!(
-        "{:<28} {:<18} {:>8} {:>8} {:>22} {:>8} {:>8} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>22} {:>8} {:>14} {:>8} {:>14} {:>14} {:>7} {:>7}",
         "document",
         "server",
         "cold",
         "full",
         "key p50/p95/max",
         "cpu/key",
+        "paused p50/p95",
         "burst",
         "hover p50/p95",
         "compl p50/p95",
@@ -315,7 +325,20 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         p95: Duration::ZERO,
         max: Duration::ZERO,
     });
-    c.drain(Duration::from_millis(50));
+    c.drain(PAUSE);
+
+    // Single keystrokes after a pause.
+    let mut samples = Vec::with_capacity(PAUSED);
+    for _ in 0..PAUSED {
+        version += 1;
+        let start = Instant::now();
+        change(&mut c, version, col, typed.next().unwrap());
+        col += 1;
+        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
+        samples.push(at - start);
+        c.drain(PAUSE);
+    }
+    let after_pause = Summary::of(&samples).expect("PAUSED > 0");
 
     // A burst: changes back to back, then diagnostics for the last one.
     let first = version + 1;
@@ -372,6 +395,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         cold,
         cold_full,
         keystroke,
+        after_pause,
         cpu_per_key,
         burst_last,
         burst_published: published.get(),
@@ -388,7 +412,7 @@ fn pair(s: Option<Summary>) -> String {
 
 fn plain_row(r: &Row) -> String {
     format!(
-        "{:<28} {:<18} {:>8} {:>8} {:>22} {:>8} {:>8} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>22} {:>8} {:>14} {:>8} {:>14} {:>14} {:>7} {:>7}",
         r.doc,
         r.server.chars().take(18).collect::<String>(),
         ms(r.cold),
@@ -400,6 +424,7 @@ fn plain_row(r: &Row) -> String {
             ms(r.keystroke.max)
         ),
         ms(r.cpu_per_key),
+        pair(Some(r.after_pause)),
         ms(r.burst_last),
         pair(r.hover),
         pair(r.completion),
@@ -528,16 +553,17 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | burst of {BURST}: last version (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |"
+        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | keystroke after a {} ms pause p50 / p95 (ms) | burst of {BURST} after a pause: last version (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
+        PAUSE.as_millis()
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} ({} KB) | {} | {} | {} | {} | {} / {} / {} | {} | {} ({} published) | {} | {} | {} | {} |",
+            "| {} ({} KB) | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} ({} published) | {} | {} | {} | {} |",
             r.doc,
             r.bytes / 1000,
             r.lines,
@@ -548,6 +574,7 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
             ms(r.keystroke.p95),
             ms(r.keystroke.max),
             ms(r.cpu_per_key),
+            pair(Some(r.after_pause)),
             ms(r.burst_last),
             r.burst_published,
             pair(r.hover),

@@ -50,8 +50,7 @@ pub fn run_stdio() -> ExitCode {
         }
     };
     let shutdown = runtime.block_on(async {
-        let (input, output, transport) =
-            transport::Transport::start(tokio::io::stdin(), tokio::io::stdout());
+        let (input, output, transport) = transport::Transport::start_stdio();
         let outbox = transport.outbox();
         let (service, socket) = LspService::new(|client| server::Backend::new(client, outbox));
         let shutdown = service.inner().shutdown_flag();

@@ -519,12 +519,45 @@ enum Out {
 const PIPE: usize = 64 * 1024;
 
 impl Transport {
-    /// Starts reading `reader` and writing `writer` (stdin and stdout, or test pipes). Returns
+    /// [`start`](Transport::start) on the process's stdin and stdout, each read or written by
+    /// a thread of its own with plain blocking calls. tokio's `stdin()` and `stdout()` hand
+    /// every read and write to its blocking pool (a thread wake each way): with a client that
+    /// writes a burst of changes, the server fell behind by more than a keystroke's latency
+    /// just reading them.
+    pub fn start_stdio() -> (DuplexStream, DuplexStream, Transport) {
+        let (chunks, received) = mpsc::channel(64);
+        let reading = std::thread::Builder::new()
+            .name("stdin".to_string())
+            .spawn(move || read_stdin(chunks));
+        if let Err(e) = reading {
+            tracing::error!("cannot start the stdin thread: {e}");
+        }
+        let stdin = ChunkReader {
+            chunks: received,
+            current: Vec::new(),
+            at: 0,
+        };
+        Self::start_with(stdin, |queue| {
+            tokio::task::spawn_blocking(move || write_stdout(queue))
+        })
+    }
+
+    /// Starts reading `reader` and writing `writer` (test pipes, or any async stream). Returns
     /// the input and the output to give tower-lsp's `Server`.
     pub fn start<R, W>(reader: R, writer: W) -> (DuplexStream, DuplexStream, Transport)
     where
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
+    {
+        Self::start_with(reader, |queue| tokio::spawn(write_output(queue, writer)))
+    }
+
+    fn start_with<R>(
+        reader: R,
+        writer: impl FnOnce(mpsc::Receiver<Out>) -> JoinHandle<()>,
+    ) -> (DuplexStream, DuplexStream, Transport)
+    where
+        R: AsyncRead + Unpin + Send + 'static,
     {
         let (input, to_server) = tokio::io::duplex(PIPE);
         let (output, from_server) = tokio::io::duplex(PIPE);
@@ -537,7 +570,7 @@ impl Transport {
             initialized.clone(),
         ));
         let pump = tokio::spawn(pump_output(from_server, frames.clone(), initialized));
-        let writer = tokio::spawn(write_output(queue, writer));
+        let writer = writer(queue);
         (
             input,
             output,
@@ -673,6 +706,73 @@ fn whole_frame(buf: &[u8]) -> Option<usize> {
             .then(|| value.trim().parse().ok())?
     })?;
     (buf.len() >= end + len).then_some(end + len)
+}
+
+/// Reads stdin into `chunks` until its end (or an error, passed on).
+fn read_stdin(chunks: mpsc::Sender<std::io::Result<Vec<u8>>>) {
+    use std::io::Read;
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let read = match stdin.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => Ok(buf[..n].to_vec()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(e),
+        };
+        let failed = read.is_err();
+        if chunks.blocking_send(read).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The chunks another thread read, as an `AsyncRead`.
+struct ChunkReader {
+    chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl AsyncRead for ChunkReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        loop {
+            if self.at < self.current.len() {
+                let n = buf.remaining().min(self.current.len() - self.at);
+                let at = self.at;
+                buf.put_slice(&self.current[at..at + n]);
+                self.at += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.chunks.poll_recv(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.current = chunk;
+                    self.at = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                // The end of input.
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// [`write_output`] to stdout with blocking writes, on a thread the whole session.
+fn write_stdout(mut queue: mpsc::Receiver<Out>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    while let Some(Out::Frame(frame)) = queue.blocking_recv() {
+        if let Err(e) = stdout.write_all(&frame).and_then(|_| stdout.flush()) {
+            tracing::error!("cannot write the output: {e}");
+            return;
+        }
+    }
 }
 
 /// The only writer of the output: whole frames, one at a time.
