@@ -199,7 +199,7 @@ impl NavigationCaps {
 
 /// A document larger than this (512 KiB; the longest real review is ~100 KB) does not keep its
 /// block tree between full analyses: each parses from scratch, and only while it runs does the
-/// tree (~40 bytes per byte of text) take memory. Its full analyses wait for a pause in typing
+/// tree (tens of bytes per byte of text) take memory. Its full analyses wait for a pause in typing
 /// anyway (see `server.rs`).
 pub const KEEP_TREE_MAX: usize = 512 * 1024;
 
