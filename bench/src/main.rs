@@ -306,15 +306,19 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
             }),
         );
     };
+    // One keystroke: the time from sending it to diagnostics for its version.
+    let type_one = |c: &mut Client, version: i64, col: usize, ch: char| {
+        let start = Instant::now();
+        change(c, version, col, ch);
+        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
+        at - start
+    };
     let cpu_before = c.cpu_time();
     let mut samples = Vec::with_capacity(o.keystrokes);
     for _ in 0..o.keystrokes {
         version += 1;
-        let start = Instant::now();
-        change(&mut c, version, col, typed.next().unwrap());
+        samples.push(type_one(&mut c, version, col, typed.next().unwrap()));
         col += 1;
-        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
-        samples.push(at - start);
     }
     let cpu_per_key = match (cpu_before, c.cpu_time()) {
         (Some(a), Some(b)) if o.keystrokes > 0 => (b.saturating_sub(a)) / o.keystrokes as u32,
@@ -331,11 +335,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     let mut samples = Vec::with_capacity(PAUSED);
     for _ in 0..PAUSED {
         version += 1;
-        let start = Instant::now();
-        change(&mut c, version, col, typed.next().unwrap());
+        samples.push(type_one(&mut c, version, col, typed.next().unwrap()));
         col += 1;
-        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
-        samples.push(at - start);
         c.drain(PAUSE);
     }
     let after_pause = Summary::of(&samples).expect("PAUSED > 0");

@@ -934,31 +934,7 @@ mod tests {
     /// edits are in order and on character boundaries.
     #[test]
     fn real_documents_gain_no_problem_from_the_actions() {
-        let docs = [
-            (
-                "flux-self-assessment.md",
-                include_str!("../../../tests/corpus/real/flux-self-assessment.md"),
-            ),
-            (
-                "harbor-self-assessment.md",
-                include_str!("../../../tests/corpus/real/harbor-self-assessment.md"),
-            ),
-            (
-                "in-toto-self-assessment.md",
-                include_str!("../../../tests/corpus/real/in-toto-self-assessment.md"),
-            ),
-            (
-                "keycloak-self-assessment.md",
-                include_str!("../../../tests/corpus/real/keycloak-self-assessment.md"),
-            ),
-            (
-                "kyverno-self-assessment.md",
-                include_str!("../../../tests/corpus/real/kyverno-self-assessment.md"),
-            ),
-            (
-                "openfga-joint-assessment.md",
-                include_str!("../../../tests/corpus/real/openfga-joint-assessment.md"),
-            ),
+        let templates = [
             (
                 "x-joint-review.md",
                 outline::by_name("joint-review").unwrap().template,
@@ -981,6 +957,9 @@ mod tests {
             }
             _ => format!("{}: {}", d.code, d.message),
         };
+        let docs = crate::analysis::fixture::REAL_DOCUMENTS
+            .into_iter()
+            .chain(templates);
         for (name, text) in docs {
             let (doc, before) = analysis(text, name);
             let known: Vec<String> = before.diagnostics.iter().map(identity).collect();

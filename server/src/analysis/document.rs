@@ -573,11 +573,21 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Kind and byte range of every node, in pre-order, for comparing two trees.
 pub fn tree_shape(tree: &Tree) -> Vec<(&'static str, usize, usize)> {
+    nodes(tree, |_| true)
+}
+
+/// The nodes of a tree that `keep` keeps, in document order, with their ranges.
+fn nodes(
+    tree: &Tree,
+    keep: impl Fn(&tree_sitter::Node) -> bool,
+) -> Vec<(&'static str, usize, usize)> {
     let mut out = Vec::new();
     let mut cursor = tree.walk();
     loop {
         let node = cursor.node();
-        out.push((node.kind(), node.start_byte(), node.end_byte()));
+        if keep(&node) {
+            out.push((node.kind(), node.start_byte(), node.end_byte()));
+        }
         if cursor.goto_first_child() {
             continue;
         }
@@ -601,25 +611,7 @@ mod tests {
 
     /// The named nodes of a tree, with their ranges: what joining words must not change.
     fn blocks(tree: &Tree) -> Blocks {
-        let mut out = Vec::new();
-        let mut cursor = tree.walk();
-        loop {
-            let node = cursor.node();
-            if node.is_named() {
-                out.push((node.kind(), node.start_byte(), node.end_byte()));
-            }
-            if cursor.goto_first_child() {
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return out;
-                }
-            }
-        }
+        nodes(tree, |node| node.is_named())
     }
 
     /// The blocks of `text` parsed with and without joined words.
@@ -631,31 +623,7 @@ mod tests {
 
     #[test]
     fn joined_words_change_no_block_of_the_corpus() {
-        let files = [
-            (
-                "flux-self-assessment.md",
-                include_str!("../../../tests/corpus/real/flux-self-assessment.md"),
-            ),
-            (
-                "harbor-self-assessment.md",
-                include_str!("../../../tests/corpus/real/harbor-self-assessment.md"),
-            ),
-            (
-                "in-toto-self-assessment.md",
-                include_str!("../../../tests/corpus/real/in-toto-self-assessment.md"),
-            ),
-            (
-                "keycloak-self-assessment.md",
-                include_str!("../../../tests/corpus/real/keycloak-self-assessment.md"),
-            ),
-            (
-                "kyverno-self-assessment.md",
-                include_str!("../../../tests/corpus/real/kyverno-self-assessment.md"),
-            ),
-            (
-                "openfga-joint-assessment.md",
-                include_str!("../../../tests/corpus/real/openfga-joint-assessment.md"),
-            ),
+        let others = [
             (
                 "ATTRIBUTION.md",
                 include_str!("../../../grammars/ATTRIBUTION.md"),
@@ -681,6 +649,9 @@ mod tests {
                 include_str!("../../../examples/sample-joint-review.md"),
             ),
         ];
+        let files = crate::analysis::fixture::REAL_DOCUMENTS
+            .into_iter()
+            .chain(others);
         for (name, text) in files {
             let (joined, plain) = blocks_both_ways(text);
             assert_eq!(joined, plain, "{name}");
@@ -754,15 +725,8 @@ mod tests {
         })
     }
 
-    fn cases() -> ProptestConfig {
-        match std::env::var_os("PROPTEST_CASES") {
-            Some(_) => ProptestConfig::default(),
-            None => ProptestConfig::with_cases(512),
-        }
-    }
-
     proptest! {
-        #![proptest_config(cases())]
+        #![proptest_config(crate::analysis::fixture::proptest_config(512))]
         /// Joining words changes no block (named node or range) of any document.
         #[test]
         fn joined_words_change_no_block(text in document()) {

@@ -65,3 +65,40 @@ pub fn template_without(cut: &[&str]) -> String {
     }
     out
 }
+
+/// The real documents of the corpus (`tests/corpus/real/`), by file name.
+pub const REAL_DOCUMENTS: [(&str, &str); 6] = [
+    (
+        "flux-self-assessment.md",
+        include_str!("../../../tests/corpus/real/flux-self-assessment.md"),
+    ),
+    (
+        "harbor-self-assessment.md",
+        include_str!("../../../tests/corpus/real/harbor-self-assessment.md"),
+    ),
+    (
+        "in-toto-self-assessment.md",
+        include_str!("../../../tests/corpus/real/in-toto-self-assessment.md"),
+    ),
+    (
+        "keycloak-self-assessment.md",
+        include_str!("../../../tests/corpus/real/keycloak-self-assessment.md"),
+    ),
+    (
+        "kyverno-self-assessment.md",
+        include_str!("../../../tests/corpus/real/kyverno-self-assessment.md"),
+    ),
+    (
+        "openfga-joint-assessment.md",
+        include_str!("../../../tests/corpus/real/openfga-joint-assessment.md"),
+    ),
+];
+
+/// `cases` cases, or as many as `PROPTEST_CASES` says, for a longer run (`with_cases` alone
+/// would ignore it).
+pub fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+    match std::env::var_os("PROPTEST_CASES") {
+        Some(_) => proptest::prelude::ProptestConfig::default(),
+        None => proptest::prelude::ProptestConfig::with_cases(cases),
+    }
+}

@@ -1556,31 +1556,7 @@ mod tests {
 
     #[test]
     fn same_headings_as_the_tree_on_every_document() {
-        let docs = [
-            (
-                "flux",
-                include_str!("../../../tests/corpus/real/flux-self-assessment.md"),
-            ),
-            (
-                "harbor",
-                include_str!("../../../tests/corpus/real/harbor-self-assessment.md"),
-            ),
-            (
-                "in-toto",
-                include_str!("../../../tests/corpus/real/in-toto-self-assessment.md"),
-            ),
-            (
-                "keycloak",
-                include_str!("../../../tests/corpus/real/keycloak-self-assessment.md"),
-            ),
-            (
-                "kyverno",
-                include_str!("../../../tests/corpus/real/kyverno-self-assessment.md"),
-            ),
-            (
-                "openfga",
-                include_str!("../../../tests/corpus/real/openfga-joint-assessment.md"),
-            ),
+        let others = [
             (
                 "joint-review template",
                 include_str!("../../../grammars/joint-review.md"),
@@ -1610,6 +1586,9 @@ mod tests {
                 include_str!("../../../examples/sample-joint-review.md"),
             ),
         ];
+        let docs = crate::analysis::fixture::REAL_DOCUMENTS
+            .into_iter()
+            .chain(others);
         for (name, text) in docs {
             assert_same(name, text);
             assert_same(&format!("{name} (CRLF)"), &text.replace('\n', "\r\n"));
@@ -1953,15 +1932,8 @@ mod tests {
         })
     }
 
-    fn cases() -> ProptestConfig {
-        match std::env::var_os("PROPTEST_CASES") {
-            Some(_) => ProptestConfig::default(),
-            None => ProptestConfig::with_cases(512),
-        }
-    }
-
     proptest! {
-        #![proptest_config(cases())]
+        #![proptest_config(crate::analysis::fixture::proptest_config(512))]
         #[test]
         fn same_headings_as_the_tree_on_random_documents(text in document()) {
             if let Err(e) = check(&text) {

@@ -329,16 +329,8 @@ mod tests {
         "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-", "pre",
     ];
 
-    /// 1000 cases, or `PROPTEST_CASES` for a longer run.
-    fn cases() -> ProptestConfig {
-        match std::env::var_os("PROPTEST_CASES") {
-            Some(_) => ProptestConfig::default(),
-            None => ProptestConfig::with_cases(1000),
-        }
-    }
-
     proptest! {
-        #![proptest_config(cases())]
+        #![proptest_config(crate::analysis::fixture::proptest_config(1000))]
         /// Whatever the edit, the result is a fresh scan's.
         #[test]
         fn reuse_agrees_with_a_fresh_scan(
