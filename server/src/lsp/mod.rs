@@ -5,11 +5,9 @@
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
 //! - `memory.rs`: the memory of closed documents given back to the system.
-//! - `background.rs`: the low-priority thread the full analyses run on.
 //! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
 //!   connection).
 
-mod background;
 mod convert;
 mod memory;
 mod server;

@@ -24,7 +24,6 @@ use tower_lsp_server::ls_types::notification::{Notification as _, PublishDiagnos
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::background::Background;
 use super::convert;
 use super::settings;
 use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, Placed, State};
@@ -60,8 +59,6 @@ pub struct Backend {
     client: Client,
     /// Where diagnostics and our notifications go (not through `client`: see `transport`).
     outbox: Outbox,
-    /// Where full analyses run.
-    background: Background,
     state: Arc<Mutex<State>>,
     shutdown: Arc<AtomicBool>,
     /// Held while checking a result is current and sending it, so results go out in order.
@@ -78,7 +75,6 @@ impl Backend {
         Backend {
             client,
             outbox,
-            background: Background::default(),
             state: Arc::default(),
             shutdown: Arc::default(),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
@@ -107,27 +103,17 @@ impl Backend {
             .is_some_and(|d| d.version == version)
     }
 
-    /// Runs a job, unless its version is superseded before it starts (see [`Job::run_if`]):
-    /// an outline pass on a blocking thread, a full analysis on the background thread (see
-    /// `background.rs`).
+    /// Runs a job on a blocking thread, unless its version is superseded before it starts
+    /// (see [`Job::run_if`]).
     async fn run(&self, job: Job) -> Option<Arc<Analyzed>> {
         let state = self.state.clone();
-        let (uri, version, pass) = (job.uri.clone(), job.version, job.pass);
+        let (uri, version) = (job.uri.clone(), job.version);
         let started = Instant::now();
-        let task = move || {
+        let analyzed = tokio::task::spawn_blocking(move || {
             let (uri, version) = (job.uri.clone(), job.version);
             job.run_if(|| Self::is_current(&state, &uri, version))
-        };
-        let analyzed = match pass {
-            Pass::Outline => tokio::task::spawn_blocking(task)
-                .await
-                .map_err(|e| e.to_string()),
-            Pass::Full => self
-                .background
-                .run(task)
-                .await
-                .ok_or_else(|| "the analysis panicked".to_string()),
-        };
+        })
+        .await;
         match analyzed {
             Ok(Some(a)) => {
                 tracing::debug!(
