@@ -5,6 +5,7 @@
 //! document here (see `../shared/docs/design-notes.md`, section 1): `markdown.rs` parses inline
 //! content only where the analysis needs it.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -156,22 +157,18 @@ impl<'a> ParserView<'a> {
                 let line = rope.byte_to_line(byte);
                 let start = rope.line_to_byte(line);
                 let end = rope.line_to_byte(line + 1);
+                // Borrowed when the line lies in one chunk, as almost every line does.
                 let (chunk, chunk_start, _, _) = rope.chunk_at_byte(start);
-                let joins = self.joins_words;
-                let changed = match chunk_start + chunk.len() >= end {
-                    true => line_view(
-                        &chunk.as_bytes()[start - chunk_start..end - chunk_start],
-                        joins,
-                    ),
-                    false => line_view(
-                        &rope.byte_slice(start..end).bytes().collect::<Vec<_>>(),
-                        joins,
-                    ),
+                let bytes: Cow<[u8]> = match chunk_start + chunk.len() >= end {
+                    true => {
+                        Cow::Borrowed(&chunk.as_bytes()[start - chunk_start..end - chunk_start])
+                    }
+                    false => Cow::Owned(rope.byte_slice(start..end).bytes().collect()),
                 };
                 let line = ViewedLine {
                     start,
                     end,
-                    changed: changed.map(Into::into),
+                    changed: line_view(&bytes, self.joins_words).map(Into::into),
                 };
                 self.line = Some(line.clone());
                 line
@@ -211,7 +208,7 @@ fn line_view(line: &[u8], joins_words: bool) -> Option<Vec<u8>> {
 /// marker, punctuation, quote, bracket, tab or line break moves. What a line's blocks are is
 /// decided by its start (container markers, the block it opens), kept up to and including the
 /// first word after the markers and the blanks after it; by `|` (table cells), kept; and, in
-/// two cases, by where its words end, which such lines keep whole:
+/// three cases, by where its words end, which such lines keep whole:
 /// - an HTML block of kind 1 ends at `</pre` (`script`, `style`) followed by a blank: lines
 ///   holding `</` are kept;
 /// - a code fence's info string starts with its language: fence lines are kept;
@@ -526,16 +523,20 @@ impl Document {
         let old_end_char = self.rope.byte_to_char(old_end);
         self.rope.remove(start_char..old_end_char);
         self.rope.insert(start_char, new_text);
-        self.tree = OnceLock::new();
-        *lock(&self.edited) = None;
+        self.forget_tree();
     }
 
     /// Replaces the whole text (full-document sync); the tree is parsed from scratch when next
-    /// asked for.
-    pub fn replace_all(&mut self, text: &str) {
+    /// asked for. Returns the edit made.
+    pub fn replace_all(&mut self, text: &str) -> TextChange {
+        let old_end = self.len();
         self.rope = Rope::from_str(text);
-        self.tree = OnceLock::new();
-        *lock(&self.edited) = None;
+        self.forget_tree();
+        TextChange {
+            start: 0,
+            old_end,
+            new_end: self.len(),
+        }
     }
 
     /// A fresh parse of the current text, for tests that compare it with the kept tree.
@@ -789,13 +790,7 @@ mod tests {
             "- i\n",
             "\r\n",
         ];
-        let mut seed: u64 = 0x853c_49e6_748f_ea9b;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::analysis::fixture::random_below(0x853c_49e6_748f_ea9b);
         for round in 0..20 {
             for _ in 0..1 + next(8) {
                 let at = doc.floor_char_boundary(next(doc.len() + 1));
@@ -812,7 +807,6 @@ mod tests {
         }
     }
 
-    /// The rope-walking helpers agree with the same questions asked of a `String`.
     #[test]
     fn a_cancelled_parse_keeps_the_edited_tree_for_the_next() {
         let real = include_str!("../../../tests/corpus/real/openfga-joint-assessment.md");
@@ -838,6 +832,7 @@ mod tests {
         );
     }
 
+    /// The rope-walking helpers agree with the same questions asked of a `String`.
     #[test]
     fn text_helpers_match_str() {
         let text = "a é😀\u{a0} \r\n中 #x\u{2003}\n\n";

@@ -102,3 +102,14 @@ pub fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
         None => proptest::prelude::ProptestConfig::with_cases(cases),
     }
 }
+
+/// A repeatable stream of numbers below the `n` asked for each time (xorshift from `seed`),
+/// for tests that make many edits without a property-test framework.
+pub fn random_below(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}

@@ -834,13 +834,7 @@ mod tests {
             "\n# Top\n",
             "> q\n",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::analysis::fixture::random_below(0x2545_f491_4f6c_dd1d);
         for step in 0..150 {
             let len = doc.len();
             let at = doc.floor_char_boundary(next(len + 1));

@@ -148,18 +148,16 @@ impl WireDiagnostic<'_> {
     }
 }
 
-/// A diagnostic at `range` (its related information at `related`, in order) in the text
-/// `index` reads.
+/// A diagnostic where it is placed, in the text `index` reads.
 pub fn diagnostic<'a>(
     index: &LineIndex,
     uri: &'a lsp::Uri,
-    d: &'a diagnostics::Diagnostic,
-    range: TextRange,
-    related: &[TextRange],
+    placed: &Placed<'a>,
     encoding: Encoding,
 ) -> WireDiagnostic<'a> {
+    let d = placed.diagnostic;
     WireDiagnostic {
-        range: self::range(index, range, encoding),
+        range: range(index, placed.range, encoding),
         severity: severity(d.severity),
         code: d.code.as_str(),
         source: "joint-review-lsp",
@@ -167,11 +165,11 @@ pub fn diagnostic<'a>(
         related_information: d
             .related
             .iter()
-            .zip(related)
+            .zip(&placed.related)
             .map(|(r, &at)| WireRelated {
                 location: WireLocation {
                     uri,
-                    range: self::range(index, at, encoding),
+                    range: range(index, at, encoding),
                 },
                 message: &r.message,
             })
@@ -351,9 +349,8 @@ pub fn code_action(
         .diagnostics
         .iter()
         .map(|&i| {
-            let d = &analysis.diagnostics[i];
-            let placed = Placed::at_own_range(d);
-            diagnostic(&index, uri, d, placed.range, &placed.related, encoding).to_lsp()
+            let placed = Placed::at_own_range(&analysis.diagnostics[i]);
+            diagnostic(&index, uri, &placed, encoding).to_lsp()
         })
         .collect();
     let edits = action
@@ -392,7 +389,7 @@ mod tests {
         for d in [&with_all, &bare] {
             let placed = Placed::at_own_range(d);
             for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
-                let wire = diagnostic(&index, &uri, d, placed.range, &placed.related, encoding);
+                let wire = diagnostic(&index, &uri, &placed, encoding);
                 assert_eq!(
                     serde_json::to_value(&wire).unwrap(),
                     serde_json::to_value(wire.to_lsp()).unwrap()

@@ -30,7 +30,6 @@ use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, Placed, St
 use super::transport::Outbox;
 use crate::analysis::completion;
 use crate::analysis::hover;
-use crate::analysis::text::TextChange;
 use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::Pass;
 use crate::analysis::{folding, lens, navigation, symbols};
@@ -200,9 +199,7 @@ impl Backend {
             version: Some(analyzed.version),
             diagnostics: all
                 .iter()
-                .map(|p| {
-                    convert::diagnostic(&index, &uri, p.diagnostic, p.range, &p.related, encoding)
-                })
+                .map(|p| convert::diagnostic(&index, &uri, p, encoding))
                 .collect(),
         };
         self.outbox
@@ -488,7 +485,7 @@ impl LanguageServer for Backend {
             let too_large = open.doc.is_too_large();
             let reopened = state::lock(&self.state).docs.insert(item.uri.clone(), open);
             if let Some(old) = reopened {
-                old.superseded.store(true, Ordering::Relaxed);
+                old.supersede();
             }
             too_large
         };
@@ -524,15 +521,7 @@ impl LanguageServer for Backend {
                         let range = convert::text_range(&open.doc, range, encoding);
                         open.doc.apply_change(range, &change.text)
                     }
-                    None => {
-                        let old_end = open.doc.len();
-                        open.doc.replace_all(&change.text);
-                        TextChange {
-                            start: 0,
-                            old_end,
-                            new_end: open.doc.len(),
-                        }
-                    }
+                    None => open.doc.replace_all(&change.text),
                 };
                 open.edits.push((version, edit));
             }
@@ -546,7 +535,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let closed = state::lock(&self.state).docs.remove(&uri);
         if let Some(closed) = &closed {
-            closed.superseded.store(true, Ordering::Relaxed);
+            closed.supersede();
         }
         super::memory::release_soon(closed);
         let _order = self.publishing.lock().await;

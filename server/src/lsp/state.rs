@@ -63,9 +63,14 @@ impl OpenDocument {
         }
     }
 
+    /// This version is no longer the document's: its analyses still running stop.
+    pub fn supersede(&self) {
+        self.superseded.store(true, Ordering::Relaxed);
+    }
+
     /// A change made a new version: the analyses of the last one still running stop.
     pub fn new_version(&mut self, version: i32) {
-        self.superseded.store(true, Ordering::Relaxed);
+        self.supersede();
         self.superseded = Arc::default();
         self.version = version;
         self.last_change = Instant::now();
