@@ -16,7 +16,7 @@ use crate::analysis::document::{tree_shape, Document};
 use crate::analysis::markdown::InlineCache;
 use crate::analysis::text::{Encoding, LineIndex, TextRange};
 use crate::analysis::{analyze, analyze_outline, hover, line_scan, rescan};
-use crate::lsp::transport::{Decoder, Event, MAX_HEADER_LINE};
+use crate::lsp::transport::{Decoder, Event, Message, MAX_HEADER_LINE};
 
 /// Pieces that make Markdown structure likely: each input byte picks one.
 const TOKENS: &[&str] = &[
@@ -246,9 +246,13 @@ pub fn transport(data: &[u8]) {
         cut = cut * 7 % 251 + 1;
         decoder.push(chunk);
         while let Some(event) = decoder.next_event() {
-            if let Event::Message(body) = event {
-                let value: serde_json::Value =
-                    serde_json::from_slice(&body).expect("a forwarded message is JSON");
+            if let Event::Message(message) = event {
+                // What the session hands over serialises back to a JSON-RPC object.
+                let value = match &message {
+                    Message::Request(r) => serde_json::to_value(r),
+                    Message::Response(r) => serde_json::to_value(r),
+                }
+                .expect("a message serialises");
                 assert!(value.is_object(), "a forwarded message is an object");
                 let is_request = value.get("method").is_some()
                     && value.get("id").is_some_and(|id| !id.is_null());

@@ -89,7 +89,8 @@ pub fn analyze(
         return analyze_outline(doc, file_name, config, cache);
     }
     let syntax = Syntax::new(doc, cache);
-    finish(doc, file_name, config, cache, syntax, Pass::Full)
+    finish(doc, file_name, config, cache, syntax, Pass::Full, &|| false)
+        .expect("an analysis that is never cancelled ends")
 }
 
 /// The outline pass: the headings from a scan of the lines (no tree), and only the rules that
@@ -101,12 +102,37 @@ pub fn analyze_outline(
     config: &Config,
     cache: &mut InlineCache,
 ) -> Analysis {
+    analyze_outline_unless(doc, file_name, config, cache, &|| false)
+        .expect("an outline pass that is never cancelled ends")
+}
+
+/// [`analyze_outline`], given up (`None`) as soon as `cancelled()` holds at one of the points
+/// between its steps: while an author types into a large document, the pass of a version
+/// already replaced would only delay the pass of the new one.
+pub fn analyze_outline_unless(
+    doc: &Document,
+    file_name: Option<&str>,
+    config: &Config,
+    cache: &mut InlineCache,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Analysis> {
     let syntax = Syntax {
         headings: rescan::headings(doc, cache),
         len: doc.len(),
         ..Syntax::default()
     };
-    finish(doc, file_name, config, cache, syntax, Pass::Outline)
+    if cancelled() {
+        return None;
+    }
+    finish(
+        doc,
+        file_name,
+        config,
+        cache,
+        syntax,
+        Pass::Outline,
+        cancelled,
+    )
 }
 
 /// What the alignment and the anchors need of a heading's text.
@@ -131,7 +157,8 @@ fn finish(
     cache: &mut InlineCache,
     syntax: Syntax,
     pass: Pass,
-) -> Analysis {
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Analysis> {
     let head_end = doc.floor_char_boundary(4096);
     let head = doc.slice(text::TextRange::new(0, head_end));
     let selection = detect::select(&head, &syntax.headings, file_name, config);
@@ -141,11 +168,17 @@ fn finish(
         .iter()
         .map(|h| cache.derived("heading", &h.text, HeadingWords::of))
         .collect();
+    if cancelled() {
+        return None;
+    }
     let alignment = Alignment::with_words(
         selection.outline,
         &syntax.headings,
         &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
     );
+    if cancelled() {
+        return None;
+    }
     let anchors = anchors::numbered(words.iter().map(|w| w.slug.as_str()));
     let links = match pass {
         Pass::Full => syntax.anchor_links(doc, cache),
@@ -172,7 +205,7 @@ fn finish(
         None => false,
     });
     diagnostics.sort_by_key(|d| (d.range.start, d.code));
-    Analysis {
+    Some(Analysis {
         selection,
         syntax,
         alignment,
@@ -180,5 +213,5 @@ fn finish(
         links,
         diagnostics,
         pass,
-    }
+    })
 }

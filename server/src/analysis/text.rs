@@ -74,6 +74,17 @@ pub enum Encoding {
     Utf32,
 }
 
+impl Encoding {
+    /// The length of `text` in this encoding's units.
+    pub fn len_of(self, text: &str) -> usize {
+        match self {
+            Encoding::Utf8 => text.len(),
+            Encoding::Utf16 => text.chars().map(char::len_utf16).sum(),
+            Encoding::Utf32 => text.chars().count(),
+        }
+    }
+}
+
 /// A zero-based line and column, the column counted in some [`Encoding`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct LineCol {

@@ -44,6 +44,39 @@ pub fn offset(doc: &Document, pos: lsp::Position, encoding: Encoding) -> usize {
     )
 }
 
+/// `changes` with each insertion that starts where the previous one's text ended (typing, one
+/// character per change) joined to it: the same text in the end, one edit to apply instead of
+/// many. Only insertions of text without line breaks are extended, so where one ends is on
+/// its own line, `encoding` units further.
+pub fn join_insertions(
+    changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    encoding: Encoding,
+) -> Vec<lsp::TextDocumentContentChangeEvent> {
+    let mut out: Vec<lsp::TextDocumentContentChangeEvent> = Vec::with_capacity(changes.len());
+    for change in changes {
+        if let (Some(last), Some(next)) = (out.last_mut(), change.range) {
+            if let Some(range) = last.range.filter(|r| r.start == r.end) {
+                let plain = !last.text.contains(['\n', '\r']);
+                let end = u32::try_from(encoding.len_of(&last.text))
+                    .ok()
+                    .and_then(|len| range.start.character.checked_add(len))
+                    .map(|character| lsp::Position {
+                        line: range.start.line,
+                        character,
+                    });
+                if plain && end == Some(next.start) && end == Some(next.end) {
+                    last.text.push_str(&change.text);
+                    // Stale once joined; clients no longer send it.
+                    last.range_length = None;
+                    continue;
+                }
+            }
+        }
+        out.push(change);
+    }
+    out
+}
+
 pub fn text_range(doc: &Document, range: lsp::Range, encoding: Encoding) -> TextRange {
     let start = offset(doc, range.start, encoding);
     let end = offset(doc, range.end, encoding);
@@ -375,6 +408,53 @@ pub fn code_action(
 mod tests {
     use super::*;
     use crate::analysis::diagnostics::{Code, Diagnostic};
+
+    /// Joined or not, the changes make the same text, in every encoding.
+    #[test]
+    fn typing_joins_into_one_insertion_with_the_same_result() {
+        let text = "# Title\r\n\nab😀中\n";
+        // (line, the line's text before the insertion point, inserted text)
+        let typed = [
+            (2, "", "x"),
+            (2, "x", "😀"),
+            (2, "x😀", "中"),
+            (2, "x😀中", "\r"),
+            // Right after that line break: its own change.
+            (3, "", "\n"),
+            (0, "#", "y"),
+            // Not where the last one ended.
+            (0, "#y ", "z"),
+        ];
+        for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let changes: Vec<_> = typed
+                .iter()
+                .map(|&(line, before, text)| {
+                    let at = lsp::Position {
+                        line,
+                        character: encoding.len_of(before) as u32,
+                    };
+                    lsp::TextDocumentContentChangeEvent {
+                        range: Some(lsp::Range { start: at, end: at }),
+                        range_length: Some(0),
+                        text: text.to_string(),
+                    }
+                })
+                .collect();
+            let apply = |changes: &[lsp::TextDocumentContentChangeEvent]| {
+                let mut doc = Document::new(text);
+                for c in changes {
+                    let range = text_range(&doc, c.range.unwrap(), encoding);
+                    doc.apply_change(range, &c.text);
+                }
+                doc.text()
+            };
+            let joined = join_insertions(changes.clone(), encoding);
+            let texts: Vec<&str> = joined.iter().map(|c| c.text.as_str()).collect();
+            assert_eq!(texts, ["x😀中\r", "\n", "y", "z"], "{encoding:?}");
+            assert_eq!(apply(&joined), apply(&changes), "{encoding:?}");
+            assert_eq!(apply(&joined), "#y zTitle\r\n\nx😀中\r\nab😀中\n");
+        }
+    }
 
     /// What is published is what `ls_types` would have sent for the same diagnostic.
     #[test]

@@ -7,7 +7,10 @@
 //! - `memory.rs`: the memory of closed documents given back to the system.
 //! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
 //!   connection).
+//! - `batch.rs`: messages read together go to tower-lsp together; a run of changes to one
+//!   document as one.
 
+mod batch;
 mod convert;
 mod memory;
 mod server;
@@ -17,7 +20,9 @@ pub mod transport;
 
 use std::process::ExitCode;
 
-use tower_lsp_server::{LspService, Server};
+use std::time::Duration;
+
+use tower_lsp_server::LspService;
 
 /// Logs go to stderr (stdout is the protocol's), filtered by `JOINT_REVIEW_LSP_LOG`
 /// (e.g. `debug`), `info` by default.
@@ -48,12 +53,15 @@ pub fn run_stdio() -> ExitCode {
         }
     };
     let shutdown = runtime.block_on(async {
-        let (input, output, transport) = transport::Transport::start_stdio();
+        let transport = transport::Transport::stdio();
         let outbox = transport.outbox();
         let (service, socket) = LspService::new(|client| server::Backend::new(client, outbox));
         let shutdown = service.inner().shutdown_flag();
-        Server::new(input, output, socket).serve(service).await;
-        transport.finish(std::time::Duration::from_secs(2)).await;
+        // On a worker, not this thread: a message read then wakes no other thread.
+        let session = tokio::spawn(transport.serve(service, socket, Duration::from_secs(2)));
+        if let Err(e) = session.await {
+            tracing::error!("the session stopped: {e}");
+        }
         shutdown.load(std::sync::atomic::Ordering::SeqCst)
     });
     let code = if shutdown { 0 } else { 1 };

@@ -107,12 +107,24 @@ impl Backend {
     async fn run(&self, job: Job) -> Option<Arc<Analyzed>> {
         let state = self.state.clone();
         let (uri, version) = (job.uri.clone(), job.version);
+        let pass_is_outline = job.pass == Pass::Outline;
         let started = Instant::now();
-        let analyzed = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let (uri, version) = (job.uri.clone(), job.version);
             job.run_if(|| Self::is_current(&state, &uri, version))
-        })
-        .await;
+        };
+        // The outline pass runs here, on the thread that applied the change: a hand-over to
+        // the blocking pool costs a thread wake each way, a good part of a keystroke's time
+        // on a real review. `block_in_place` moves this worker's other tasks to another thread
+        // meanwhile (it needs the multi-threaded runtime the server runs on).
+        let in_place = pass_is_outline
+            && tokio::runtime::Handle::current().runtime_flavor()
+                == tokio::runtime::RuntimeFlavor::MultiThread;
+        let analyzed = if in_place {
+            Ok(tokio::task::block_in_place(work))
+        } else {
+            tokio::task::spawn_blocking(work).await
+        };
         match analyzed {
             Ok(Some(a)) => {
                 tracing::debug!(
@@ -146,7 +158,7 @@ impl Backend {
         // Under the state lock only what must be (a change waits for it); converted after.
         // The analysis replaced, dropped after sending: freeing a tree takes a while.
         let replaced: Option<Arc<Analyzed>>;
-        let (carried, encoding, notify) = {
+        let (carried, encoding, notify, superseded) = {
             let mut state = state::lock(&self.state);
             let encoding = state.encoding;
             let notify = state.analysis_notifications;
@@ -173,45 +185,60 @@ impl Backend {
                 }
             };
             open.published = Some((analyzed.version, last));
-            (carried, encoding, notify)
+            (carried, encoding, notify, open.superseded.clone())
         };
-        let mut all: Vec<Placed> = analyzed
-            .analysis
-            .diagnostics
-            .iter()
-            .map(Placed::at_own_range)
-            .collect();
-        if let Some(carried) = &carried {
-            all.extend(carried.placed());
-            all.sort_by_key(|p| (p.range.start, p.diagnostic.code));
-        }
-        if all.len() > MAX_PUBLISHED {
-            tracing::warn!(
-                "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
-                uri.as_str(),
-                all.len()
-            );
-            all.truncate(MAX_PUBLISHED);
-        }
-        let index = LineIndex::new(analyzed.doc.rope());
-        let params = convert::PublishDiagnostics {
-            uri: &uri,
-            version: Some(analyzed.version),
-            diagnostics: all
+        // A change from now on makes this publish useless: the next version's comes soon, and
+        // converting this one would only delay it.
+        let stale = || superseded.load(Ordering::Relaxed);
+        let sent = async {
+            let mut all: Vec<Placed> = analyzed
+                .analysis
+                .diagnostics
                 .iter()
-                .map(|p| convert::diagnostic(&index, &uri, p, encoding))
-                .collect(),
-        };
-        self.outbox
-            .notify(PublishDiagnostics::METHOD, &params)
-            .await;
-        tracing::debug!(
-            "published {} diagnostics of version {} in {:?}",
-            params.diagnostics.len(),
-            analyzed.version,
-            started.elapsed()
-        );
-        if notify {
+                .map(Placed::at_own_range)
+                .collect();
+            if let Some(carried) = &carried {
+                all.extend(carried.placed());
+                all.sort_by_key(|p| (p.range.start, p.diagnostic.code));
+            }
+            if all.len() > MAX_PUBLISHED {
+                tracing::warn!(
+                    "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
+                    uri.as_str(),
+                    all.len()
+                );
+                all.truncate(MAX_PUBLISHED);
+            }
+            if stale() {
+                return None;
+            }
+            let index = LineIndex::new(analyzed.doc.rope());
+            let params = convert::PublishDiagnostics {
+                uri: &uri,
+                version: Some(analyzed.version),
+                diagnostics: all
+                    .iter()
+                    .map(|p| convert::diagnostic(&index, &uri, p, encoding))
+                    .collect(),
+            };
+            if stale() {
+                return None;
+            }
+            self.outbox
+                .notify(PublishDiagnostics::METHOD, &params)
+                .await;
+            Some(params.diagnostics.len())
+        }
+        .await;
+        match sent {
+            Some(count) => tracing::debug!(
+                "published {count} diagnostics of version {} in {:?}",
+                analyzed.version,
+                started.elapsed()
+            ),
+            None => tracing::debug!("version {} superseded: not published", analyzed.version),
+        }
+        if notify && sent.is_some() {
             let params = convert::AnalysedParams {
                 uri: uri.clone(),
                 version: analyzed.version,
@@ -515,7 +542,7 @@ impl LanguageServer for Backend {
                 return;
             };
             let version = params.text_document.version;
-            for change in params.content_changes {
+            for change in convert::join_insertions(params.content_changes, encoding) {
                 let edit = match change.range {
                     Some(range) => {
                         let range = convert::text_range(&open.doc, range, encoding);

@@ -12,7 +12,7 @@ use crate::analysis::diagnostics::Diagnostic;
 use crate::analysis::document::Document;
 use crate::analysis::markdown::InlineCache;
 use crate::analysis::text::{Encoding, TextChange, TextRange};
-use crate::analysis::{analyze, analyze_outline, Analysis, Pass};
+use crate::analysis::{analyze, analyze_outline_unless, Analysis, Pass};
 
 /// An analysis together with the document version it was made from.
 pub struct Analyzed {
@@ -267,15 +267,17 @@ impl Job {
         if !wanted() {
             return None;
         }
-        if self.pass == Pass::Full && stop_when_superseded {
-            let superseded = &self.superseded;
-            self.doc
-                .tree_unless(&|| superseded.load(Ordering::Relaxed))?;
+        let superseded = &self.superseded;
+        let cancelled = || stop_when_superseded && superseded.load(Ordering::Relaxed);
+        if self.pass == Pass::Full {
+            self.doc.tree_unless(&cancelled)?;
         }
         let name = Some(self.uri.as_str());
         let analysis = match self.pass {
             Pass::Full => analyze(&self.doc, name, &self.config, &mut cache),
-            Pass::Outline => analyze_outline(&self.doc, name, &self.config, &mut cache),
+            Pass::Outline => {
+                analyze_outline_unless(&self.doc, name, &self.config, &mut cache, &cancelled)?
+            }
         };
         if self.doc.len() > KEEP_TREE_MAX {
             // Everything the requests need is in the analysis; the tree is not kept.
@@ -307,14 +309,13 @@ mod tests {
     }
 
     #[test]
-    fn a_full_analysis_stops_once_its_version_is_superseded() {
+    fn an_analysis_stops_once_its_version_is_superseded() {
         let real = include_str!("../../../tests/corpus/real/openfga-joint-assessment.md");
         let mut open = OpenDocument::new(real, 1);
         let (full, outline) = (job(&open, Pass::Full), job(&open, Pass::Outline));
         open.new_version(2);
         assert!(full.run_if(|| true).is_none());
-        // The outline pass does not parse: nothing to stop.
-        assert!(outline.run_if(|| true).is_some());
+        assert!(outline.run_if(|| true).is_none());
         // A request's analysis runs to the end, and so does one of the current version.
         assert!(job(&open, Pass::Full).run_if(|| true).is_some());
         let request = job(&open, Pass::Full);

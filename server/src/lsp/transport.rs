@@ -1,11 +1,15 @@
-//! The framing layer between stdio and tower-lsp: reads `Content-Length` frames itself, so a
-//! malformed message is answered or logged and skipped instead of ending the connection.
+//! The session with the client: reads `Content-Length` frames from stdin, hands each message to
+//! tower-lsp's `LspService` in order, and writes what comes back to stdout. tower-lsp's own
+//! `Server` loop is not used:
 //!
-//! tower-lsp reads its input with tokio-util's `FramedRead`, which stops at the first decode
-//! error: one bad frame and the server would hear nothing more. So stdin is read here, by a
-//! [`Decoder`] that never gives up, and only messages tower-lsp will accept are forwarded to it
-//! through an in-memory pipe:
+//! - It reads with tokio-util's `FramedRead`, which stops at the first decode error: one bad
+//!   frame and the server would hear nothing more. Here a [`Decoder`] never gives up.
+//! - Each message is parsed once, here. Behind a framing layer of our own, tower-lsp's loop
+//!   parsed every message a second time, and a burst of changes cost a dispatch each.
+//! - A burst of changes that arrived while the server was busy is handed over as one change
+//!   (see [`Transport::serve`] and `batch`).
 //!
+//! What the decoder accepts:
 //! - Headers: a block of `Name: value` lines ended by an empty line; `Content-Length` is
 //!   required and must be a number no larger than [`MAX_BODY`] (no allocation is sized by a
 //!   client's claim beyond that). A block without a usable length is logged and skipped; bytes
@@ -21,32 +25,33 @@
 //!   not re-paired across changes: each becomes its own U+FFFD.
 //! - Until an `initialize` request has succeeded, every other request gets `-32002` here:
 //!   tower-lsp would answer an unknown method with `-32601`, and an unknown `$/` one not at
-//!   all. This layer learns of the success from tower-lsp's output (before it, the only
-//!   request tower-lsp is given is `initialize`, so a response with a result is that one's).
+//!   all. The session learns of the success from the service's answers (before it, the only
+//!   request the service is given is `initialize`, so a response with a result is that one's).
 //!   Notifications pass (tower-lsp drops them, except `exit`).
 //! - Afterwards, a request for an unknown `$/` method gets `-32601` here: tower-lsp answers
 //!   nothing at all to those. A `shutdown` with parameters gets `-32602` here: tower-lsp would
 //!   shut down and answer with an error.
 //!
-//! Output: tower-lsp writes into another pipe; a pump cuts it into frames and hands them to the
-//! one task that writes stdout, which also writes this layer's own error responses, so frames
-//! never interleave. The server's notifications (diagnostics above all) skip tower-lsp: an
-//! [`Outbox`] serialises them straight into a frame for that writer. Through tower-lsp's
-//! `Client`, a publish of a few hundred diagnostics was built as a `serde_json::Value` tree,
-//! serialised from it and copied through the pipe: most of a keystroke's cost on a large
-//! document.
+//! Output: one writer (a thread on stdout) writes whole frames in the order queued: the
+//! service's answers, tower-lsp's `Client` messages, this layer's error responses, and the
+//! server's own notifications. Those (diagnostics above all) skip tower-lsp: an [`Outbox`]
+//! serialises them straight into a frame. Through tower-lsp's `Client`, a publish of a few
+//! hundred diagnostics was built as a `serde_json::Value` tree and serialised from it: most of
+//! a keystroke's cost on a large document.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
+use futures::stream::FuturesUnordered;
+use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::ClientSocket;
+use tower_service::Service;
 
 /// The largest message body accepted (64 MiB); a larger `Content-Length` is skipped.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -66,8 +71,8 @@ pub const SERVER_NOT_INITIALIZED: i64 = -32002;
 /// What the decoder found in the input.
 #[derive(Debug, PartialEq)]
 pub enum Event {
-    /// A well-formed message body, to forward to tower-lsp.
-    Message(Vec<u8>),
+    /// A well-formed message, to hand to tower-lsp's service.
+    Message(Message),
     /// An error response to send for a request that cannot be served.
     Reply {
         id: Value,
@@ -297,13 +302,11 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// What tower-lsp's reader deserialises every message as (its own `Message` is private): a
-/// body that does not parse as this would end tower-lsp's input.
-#[derive(Deserialize)]
+/// A well-formed message from the client: a request or notification for the server, or a
+/// response to a request the server sent.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(untagged)]
-enum Incoming {
-    // Only whether a response parses matters.
-    #[allow(dead_code)]
+pub enum Message {
     Response(Response),
     Request(Request),
 }
@@ -329,27 +332,33 @@ pub fn validate(body: Vec<u8>, initialized: bool) -> Event {
             fixed
         }
     };
-    // One parse for a valid message (bodies can be megabytes); the reasons only on failure.
-    let request = match serde_json::from_str::<Incoming>(&text) {
-        Ok(Incoming::Request(request)) => request,
-        Ok(Incoming::Response(_)) => return Event::Message(text.into_bytes()),
-        Err(e) => {
-            return match serde_json::from_str::<Value>(&text) {
-                Err(_) => reject(&text, PARSE_ERROR, format!("the message is not JSON: {e}")),
-                Ok(value) if !value.is_object() => reject(
-                    &text,
-                    INVALID_REQUEST,
-                    "the message is not a JSON object".to_string(),
-                ),
-                Ok(_) => reject(
-                    &text,
-                    INVALID_REQUEST,
-                    format!(
-                        "the message is not a JSON-RPC 2.0 request, notification or response: {e}"
+    // One parse for a valid request (bodies can be megabytes); the reasons only on failure.
+    // A response parses as a request without a method (tower-lsp's `Request` defaults it), so
+    // those are tried as responses.
+    let parsed = serde_json::from_str::<Request>(&text);
+    let request = match parsed {
+        Ok(request) if !request.method().is_empty() => request,
+        parsed => match (serde_json::from_str::<Response>(&text), parsed) {
+            (Ok(response), _) => return Event::Message(Message::Response(response)),
+            (Err(_), Ok(request)) => request,
+            (Err(_), Err(e)) => {
+                return match serde_json::from_str::<Value>(&text) {
+                    Err(_) => reject(&text, PARSE_ERROR, format!("the message is not JSON: {e}")),
+                    Ok(value) if !value.is_object() => reject(
+                        &text,
+                        INVALID_REQUEST,
+                        "the message is not a JSON object".to_string(),
                     ),
-                ),
-            };
-        }
+                    Ok(_) => reject(
+                        &text,
+                        INVALID_REQUEST,
+                        format!(
+                            "the message is not a JSON-RPC 2.0 request, notification or response: {e}"
+                        ),
+                    ),
+                };
+            }
+        },
     };
     let (method, id) = (request.method(), request.id());
     if let Some(id) = id
@@ -381,7 +390,7 @@ pub fn validate(body: Vec<u8>, initialized: bool) -> Event {
             };
         }
     }
-    Event::Message(text.into_bytes())
+    Event::Message(Message::Request(request))
 }
 
 /// An error for a message that cannot be served: a reply when its id can be read (from the
@@ -470,9 +479,10 @@ fn error_response(id: Value, code: i64, message: &str) -> Vec<u8> {
     frame(response.to_string().as_bytes())
 }
 
-/// The running transport: the tasks that join tower-lsp's pipes to the real input and output.
-pub struct Transport {
-    pump: JoinHandle<()>,
+/// The connection to the client: the input read (from stdin, or any stream in tests) and the
+/// task that writes the output. [`serve`](Transport::serve) runs the session.
+pub struct Transport<R> {
+    reader: R,
     writer: JoinHandle<()>,
     frames: mpsc::Sender<Out>,
 }
@@ -515,16 +525,20 @@ enum Out {
     Stop,
 }
 
-/// Pipe capacity between this layer and tower-lsp.
-const PIPE: usize = 64 * 1024;
+/// Handler futures running at once; beyond this, input is read only as they finish (as
+/// tower-lsp's own loop bounds them), so a client that floods requests is slowed down.
+const MAX_IN_FLIGHT: usize = 64;
 
-impl Transport {
-    /// [`start`](Transport::start) on the process's stdin and stdout, each read or written by
-    /// a thread of its own with plain blocking calls. tokio's `stdin()` and `stdout()` hand
-    /// every read and write to its blocking pool (a thread wake each way): with a client that
-    /// writes a burst of changes, the server fell behind by more than a keystroke's latency
-    /// just reading them.
-    pub fn start_stdio() -> (DuplexStream, DuplexStream, Transport) {
+/// Messages held beyond this many bytes are handed over without waiting for the input to
+/// pause.
+const MAX_BATCH: usize = 1024 * 1024;
+
+impl Transport<StdinReader> {
+    /// On the process's stdin and stdout, each read or written by a thread of its own with
+    /// plain blocking calls. tokio's `stdin()` and `stdout()` hand every read and write to its
+    /// blocking pool (a thread wake each way): with a client that writes a burst of changes,
+    /// the server fell behind by more than a keystroke's latency just reading them.
+    pub fn stdio() -> Self {
         let (chunks, received) = mpsc::channel(64);
         let reading = std::thread::Builder::new()
             .name("stdin".to_string())
@@ -532,54 +546,31 @@ impl Transport {
         if let Err(e) = reading {
             tracing::error!("cannot start the stdin thread: {e}");
         }
-        let stdin = ChunkReader {
+        let stdin = StdinReader {
             chunks: received,
             current: Vec::new(),
             at: 0,
         };
-        Self::start_with(stdin, |queue| {
-            tokio::task::spawn_blocking(move || write_stdout(queue))
-        })
-    }
-
-    /// Starts reading `reader` and writing `writer` (test pipes, or any async stream). Returns
-    /// the input and the output to give tower-lsp's `Server`.
-    pub fn start<R, W>(reader: R, writer: W) -> (DuplexStream, DuplexStream, Transport)
-    where
-        R: AsyncRead + Unpin + Send + 'static,
-        W: AsyncWrite + Unpin + Send + 'static,
-    {
-        Self::start_with(reader, |queue| tokio::spawn(write_output(queue, writer)))
-    }
-
-    fn start_with<R>(
-        reader: R,
-        writer: impl FnOnce(mpsc::Receiver<Out>) -> JoinHandle<()>,
-    ) -> (DuplexStream, DuplexStream, Transport)
-    where
-        R: AsyncRead + Unpin + Send + 'static,
-    {
-        let (input, to_server) = tokio::io::duplex(PIPE);
-        let (output, from_server) = tokio::io::duplex(PIPE);
         let (frames, queue) = mpsc::channel(64);
-        let initialized = Arc::new(AtomicBool::new(false));
-        tokio::spawn(read_input(
+        let writer = tokio::task::spawn_blocking(move || write_stdout(queue));
+        Transport {
+            reader: stdin,
+            writer,
+            frames,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> Transport<R> {
+    /// On any async streams (test pipes).
+    pub fn new<W: AsyncWrite + Unpin + Send + 'static>(reader: R, writer: W) -> Self {
+        let (frames, queue) = mpsc::channel(64);
+        let writer = tokio::spawn(write_output(queue, writer));
+        Transport {
             reader,
-            to_server,
-            frames.clone(),
-            initialized.clone(),
-        ));
-        let pump = tokio::spawn(pump_output(from_server, frames.clone(), initialized));
-        let writer = writer(queue);
-        (
-            input,
-            output,
-            Transport {
-                pump,
-                writer,
-                frames,
-            },
-        )
+            writer,
+            frames,
+        }
     }
 
     /// Where the server's own notifications go.
@@ -589,13 +580,137 @@ impl Transport {
         }
     }
 
-    /// After tower-lsp's `Server` returned: writes what it and this layer still had to say,
-    /// waiting at most `limit` (the client may have stopped reading).
-    pub async fn finish(self, limit: Duration) {
+    /// Runs the session: reads the input, hands each well-formed message to `service` (or,
+    /// for a response, to tower-lsp's `client` half) and writes what comes back, until `exit`
+    /// or the end of input. Then waits at most `limit` for the handlers still running and for
+    /// the output to be written (the client may have stopped reading).
+    ///
+    /// Messages are handed over when no more input is ready (or [`MAX_BATCH`] bytes of them
+    /// are held), in order: a burst of changes that arrived while the server was busy is
+    /// taken as one batch, and its changes as one change (see `batch`). Nothing waits for
+    /// input still to come. Each handler's future is first polled in that order, before any
+    /// later one: a change is applied before a later request reads the document, as tower-lsp's
+    /// own loop does.
+    pub async fn serve<S>(self, mut service: S, client: ClientSocket, limit: Duration)
+    where
+        S: Service<Request, Response = Option<Response>>,
+        S::Error: std::fmt::Display,
+    {
+        let Transport {
+            mut reader,
+            writer,
+            frames,
+        } = self;
+        let (mut to_client, mut from_client) = client.split();
+        let mut in_flight = FuturesUnordered::new();
+        let mut input = Input::default();
+        let mut chunk = vec![0; 64 * 1024];
+        let mut reading = true;
+        let mut deadline = None;
+        loop {
+            if !reading && in_flight.is_empty() {
+                break;
+            }
+            let stop = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    let response = match done {
+                        Ok(Some(response)) => response,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            continue;
+                        }
+                    };
+                    let Ok(body) = serde_json::to_vec(&response) else {
+                        continue;
+                    };
+                    if !input.initialized && is_success(&body) {
+                        // Before it, `initialize` is the only request the service is given.
+                        input.initialized = true;
+                    }
+                    if frames.send(Out::Frame(frame(&body))).await.is_err() {
+                        break;
+                    }
+                }
+                Some(request) = to_client.next() => {
+                    if let Ok(body) = serde_json::to_vec(&request) {
+                        if frames.send(Out::Frame(frame(&body))).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                read = reader.read(&mut chunk), if reading && in_flight.len() < MAX_IN_FLIGHT => {
+                    let mut read = read;
+                    // Everything ready now joins the batch.
+                    loop {
+                        match read {
+                            Ok(0) => reading = false,
+                            Ok(n) => {
+                                for reply in input.decode(&chunk[..n]) {
+                                    let _ = frames.send(Out::Frame(reply)).await;
+                                }
+                                if input.bytes < MAX_BATCH {
+                                    if let Some(more) = read_ready(&mut reader, &mut chunk).await {
+                                        read = more;
+                                        continue;
+                                    }
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!("cannot read the input: {e}");
+                                reading = false;
+                            }
+                        }
+                        break;
+                    }
+                    if !reading {
+                        input.ended();
+                    }
+                    for message in input.take() {
+                        match message {
+                            Message::Request(request) => {
+                                let exit = request.method() == "exit";
+                                let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
+                                if let Err(e) = ready {
+                                    tracing::error!("{e}");
+                                    reading = false;
+                                    break;
+                                }
+                                in_flight.push(service.call(request));
+                                if exit {
+                                    // The rest is not read: some clients keep stdin open.
+                                    reading = false;
+                                    break;
+                                }
+                            }
+                            Message::Response(response) => {
+                                if let Err(e) = from_client.send(response).await {
+                                    tracing::error!("{e}");
+                                }
+                            }
+                        }
+                    }
+                    if !reading {
+                        deadline = Some(tokio::time::Instant::now() + limit);
+                    }
+                }
+                () = stop => {
+                    tracing::warn!("{} handlers still running after {limit:?}: not waited for", in_flight.len());
+                    break;
+                }
+                else => break,
+            }
+        }
         let flush = async {
-            let _ = self.pump.await;
-            let _ = self.frames.send(Out::Stop).await;
-            let _ = self.writer.await;
+            let _ = frames.send(Out::Stop).await;
+            let _ = writer.await;
         };
         if tokio::time::timeout(limit, flush).await.is_err() {
             tracing::warn!("output not flushed within {limit:?}");
@@ -603,109 +718,79 @@ impl Transport {
     }
 }
 
-/// Reads the client's bytes, forwards well-formed messages to tower-lsp and queues answers to
-/// the others. Ends at the end of input (which ends tower-lsp's input too).
-async fn read_input<R: AsyncRead + Unpin>(
-    mut reader: R,
-    mut to_server: DuplexStream,
-    frames: mpsc::Sender<Out>,
-    initialized: Arc<AtomicBool>,
-) {
-    let mut decoder = Decoder::new();
-    let mut chunk = vec![0; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut chunk).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!("cannot read the input: {e}");
-                break;
-            }
-        };
-        decoder.push(&chunk[..n]);
+/// The input side of a session: the decoder and the messages it found, not yet handed over.
+#[derive(Default)]
+struct Input {
+    decoder: Decoder,
+    batch: Vec<Message>,
+    /// Bytes read into `batch`.
+    bytes: usize,
+    /// `initialize` has succeeded (see [`Decoder::set_initialized`]).
+    initialized: bool,
+}
+
+impl Input {
+    /// Decodes `bytes` into the batch; returns the error responses to send for the messages
+    /// that cannot be served.
+    fn decode(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.bytes += bytes.len();
+        self.decoder.push(bytes);
+        let mut replies = Vec::new();
         loop {
-            decoder.set_initialized(initialized.load(Ordering::Acquire));
-            let Some(event) = decoder.next_event() else {
+            self.decoder.set_initialized(self.initialized);
+            let Some(event) = self.decoder.next_event() else {
                 break;
             };
             match event {
-                Event::Message(body) => {
-                    if to_server.write_all(&frame(&body)).await.is_err() {
-                        // tower-lsp stopped reading (after `exit`).
-                        return;
-                    }
-                }
+                Event::Message(message) => self.batch.push(message),
                 Event::Reply { id, code, message } => {
                     tracing::warn!("answered request {id} with error {code}: {message}");
-                    let response = error_response(id, code, &message);
-                    if frames.send(Out::Frame(response)).await.is_err() {
-                        return;
-                    }
+                    replies.push(error_response(id, code, &message));
                 }
                 Event::Skipped(why) => tracing::warn!("malformed input: {why}"),
             }
         }
+        replies
     }
-    if !decoder.at_boundary() {
-        tracing::warn!("the input ended inside a message");
-    }
-    tracing::info!("end of input");
-}
 
-/// Cuts tower-lsp's output into whole frames for the writer, and sets `initialized` when one
-/// is a successful response to `initialize` (before the client can see it).
-async fn pump_output(
-    mut from_server: DuplexStream,
-    frames: mpsc::Sender<Out>,
-    initialized: Arc<AtomicBool>,
-) {
-    let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0; 64 * 1024];
-    loop {
-        while let Some(len) = whole_frame(&buf) {
-            let rest = buf.split_off(len);
-            let frame = std::mem::replace(&mut buf, rest);
-            if !initialized.load(Ordering::Acquire) && is_success(&frame) {
-                initialized.store(true, Ordering::Release);
-            }
-            if frames.send(Out::Frame(frame)).await.is_err() {
-                return;
-            }
-        }
-        match from_server.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+    /// The messages to hand over, in order, consecutive changes merged (see `batch`).
+    fn take(&mut self) -> Vec<Message> {
+        self.bytes = 0;
+        super::batch::coalesce(std::mem::take(&mut self.batch))
     }
-    if !buf.is_empty() {
-        // Not expected from tower-lsp; written as it is rather than lost.
-        let _ = frames.send(Out::Frame(buf)).await;
+
+    /// The input ended.
+    fn ended(&self) {
+        if !self.decoder.at_boundary() {
+            tracing::warn!("the input ended inside a message");
+        }
+        tracing::info!("end of input");
     }
 }
 
-/// True for a frame of tower-lsp's holding a response with a result.
-fn is_success(frame: &[u8]) -> bool {
-    let Some(body) = frame
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|end| &frame[end + 4..])
-    else {
-        return false;
-    };
+/// A read of the bytes ready now, or `None` when nothing is (the task's waker is then
+/// registered, as for any read that is pending).
+async fn read_ready<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut [u8],
+) -> Option<std::io::Result<usize>> {
+    std::future::poll_fn(|cx| {
+        let mut read = tokio::io::ReadBuf::new(buf);
+        std::task::Poll::Ready(
+            match std::pin::Pin::new(&mut *reader).poll_read(cx, &mut read) {
+                std::task::Poll::Ready(Ok(())) => Some(Ok(read.filled().len())),
+                std::task::Poll::Ready(Err(e)) => Some(Err(e)),
+                std::task::Poll::Pending => None,
+            },
+        )
+    })
+    .await
+}
+
+/// Whether a response body is a success (has a result).
+fn is_success(body: &[u8]) -> bool {
     serde_json::from_slice::<Value>(body)
         .is_ok_and(|v| v.get("method").is_none() && v.get("result").is_some())
-}
-
-/// The length of the complete frame (headers and body) at the start of tower-lsp's output.
-fn whole_frame(buf: &[u8]) -> Option<usize> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let headers = std::str::from_utf8(&buf[..end]).ok()?;
-    let len: usize = headers.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse().ok())?
-    })?;
-    (buf.len() >= end + len).then_some(end + len)
 }
 
 /// Reads stdin into `chunks` until its end (or an error, passed on).
@@ -727,14 +812,14 @@ fn read_stdin(chunks: mpsc::Sender<std::io::Result<Vec<u8>>>) {
     }
 }
 
-/// The chunks another thread read, as an `AsyncRead`.
-struct ChunkReader {
+/// The chunks the stdin thread read, as an `AsyncRead`.
+pub struct StdinReader {
     chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
     current: Vec<u8>,
     at: usize,
 }
 
-impl AsyncRead for ChunkReader {
+impl AsyncRead for StdinReader {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -806,12 +891,29 @@ mod tests {
     }
 
     const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#;
+    /// An `initialize` the server accepts.
+    const INIT_OK: &str =
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#;
+
+    /// A message as JSON with sorted keys, to compare with what was sent.
+    fn canonical(json: &str) -> String {
+        serde_json::from_str::<Value>(json).unwrap().to_string()
+    }
+
+    fn parsed(json: &str) -> Message {
+        serde_json::from_str(json).unwrap()
+    }
 
     fn kinds(events: &[Event]) -> Vec<String> {
         events
             .iter()
             .map(|e| match e {
-                Event::Message(b) => format!("message {}", String::from_utf8_lossy(b)),
+                Event::Message(Message::Request(r)) => {
+                    format!("message {}", serde_json::to_value(r).unwrap())
+                }
+                Event::Message(Message::Response(r)) => {
+                    format!("message {}", serde_json::to_value(r).unwrap())
+                }
                 Event::Reply { id, code, .. } => format!("reply {id} {code}"),
                 Event::Skipped(_) => "skipped".to_string(),
             })
@@ -831,7 +933,7 @@ mod tests {
             got.extend(std::iter::from_fn(|| decoder.next_event()));
         }
         assert_eq!(got.len(), 2, "{:?}", kinds(&got));
-        assert_eq!(got[0], Event::Message(INIT.as_bytes().to_vec()));
+        assert_eq!(got[0], Event::Message(parsed(INIT)));
         assert!(decoder.at_boundary());
     }
 
@@ -844,7 +946,7 @@ mod tests {
         );
         assert_eq!(
             kinds(&events(input.as_bytes())),
-            [format!("message {body}")]
+            [format!("message {}", canonical(body))]
         );
     }
 
@@ -915,11 +1017,20 @@ mod tests {
                 "reply 3 -32002",
                 "reply 4 -32002",
                 "reply 5 -32002",
-                r#"message {"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}}"#,
-                r#"message {"jsonrpc":"2.0","method":"exit"}"#,
-                r#"message {"jsonrpc":"2.0","id":"x","result":null}"#,
+                &format!(
+                    "message {}",
+                    canonical(r#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}}"#)
+                ),
+                &format!(
+                    "message {}",
+                    canonical(r#"{"jsonrpc":"2.0","method":"exit"}"#)
+                ),
+                &format!(
+                    "message {}",
+                    canonical(r#"{"jsonrpc":"2.0","id":"x","result":null}"#)
+                ),
                 "reply 6 -32700",
-                &format!("message {INIT}"),
+                &format!("message {}", canonical(INIT)),
             ]
         );
     }
@@ -936,7 +1047,7 @@ mod tests {
         ] {
             assert_eq!(
                 kinds(&events(&message(body))),
-                [format!("message {body}")],
+                [format!("message {}", canonical(body))],
                 "{body}"
             );
         }
@@ -961,11 +1072,10 @@ mod tests {
             r#""\u00e9\ud8""#
         );
         let body = r#"{"jsonrpc":"2.0","method":"x","params":{"text":"\ud83d"}}"#;
-        let [Event::Message(got)] = &events(&message(body))[..] else {
+        let [Event::Message(Message::Request(got))] = &events(&message(body))[..] else {
             panic!("not forwarded");
         };
-        let value: Value = serde_json::from_slice(got).unwrap();
-        assert_eq!(value["params"]["text"], "\u{fffd}");
+        assert_eq!(got.params().unwrap()["text"], "\u{fffd}");
     }
 
     #[test]
@@ -999,7 +1109,7 @@ mod tests {
             );
             assert_eq!(
                 got.last(),
-                Some(&Event::Message(INIT.as_bytes().to_vec())),
+                Some(&Event::Message(parsed(INIT))),
                 "{shown:?}: {:?}",
                 kinds(&got)
             );
@@ -1018,47 +1128,46 @@ mod tests {
         }
     }
 
-    #[test]
-    fn whole_frames_are_cut_from_the_output() {
-        let mut out = message("{}");
-        out.extend(message("[1]"));
-        assert_eq!(whole_frame(&out), Some(message("{}").len()));
-        assert_eq!(whole_frame(&out[..5]), None);
-        assert_eq!(whole_frame(&out[..message("{}").len() - 1]), None);
+    /// A session of the real server over in-memory pipes: the client's write end, the
+    /// client's read end, and the session's task.
+    fn session() -> (
+        tokio::io::DuplexStream,
+        tokio::io::DuplexStream,
+        JoinHandle<()>,
+    ) {
+        let (client, server_stdin) = tokio::io::duplex(4096);
+        let (server_stdout, client_out) = tokio::io::duplex(64 * 1024);
+        let transport = Transport::new(server_stdin, server_stdout);
+        let outbox = transport.outbox();
+        let (service, socket) = tower_lsp_server::LspService::new(|client| {
+            super::super::server::Backend::new(client, outbox)
+        });
+        let serving = tokio::spawn(transport.serve(service, socket, Duration::from_secs(5)));
+        (client, client_out, serving)
     }
 
-    #[tokio::test]
-    async fn transport_answers_bad_frames_and_forwards_good_ones() {
-        let (mut client, server_stdin) = tokio::io::duplex(1024);
-        let (server_stdout, mut client_out) = tokio::io::duplex(1024);
-        let (mut server_in, mut server_out, transport) =
-            Transport::start(server_stdin, server_stdout);
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bad_frames_are_answered_and_good_ones_served() {
+        let (mut client, mut client_out, serving) = session();
         let mut input = message(r#"{"jsonrpc":"2.0","id":1,"method":"x"} oops"#);
-        input.extend(message(INIT));
+        input.extend(message(INIT_OK));
         client.write_all(&input).await.unwrap();
-        let mut got = vec![0; frame(INIT.as_bytes()).len()];
-        server_in.read_exact(&mut got).await.unwrap();
-        assert_eq!(got, message(INIT));
-        server_out
-            .write_all(&message("{\"from\":\"server\"}"))
+        assert!(next_body(&mut client_out)
             .await
-            .unwrap();
-        drop(server_out);
+            .contains(r#""code":-32700"#));
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""capabilities""#));
+        // The end of input ends the session.
         drop(client);
-        let mut written = Vec::new();
-        let finish = tokio::spawn(transport.finish(Duration::from_secs(5)));
-        client_out.read_to_end(&mut written).await.unwrap();
-        finish.await.unwrap();
-        let written = String::from_utf8(written).unwrap();
-        assert!(written.contains(r#""code":-32700"#), "{written}");
-        assert!(written.contains(r#"{"from":"server"}"#), "{written}");
+        serving.await.unwrap();
     }
 
     #[tokio::test]
     async fn the_outbox_writes_notifications_as_frames() {
         let (_client, server_stdin) = tokio::io::duplex(1024);
         let (server_stdout, mut client_out) = tokio::io::duplex(1024);
-        let (_server_in, _server_out, transport) = Transport::start(server_stdin, server_stdout);
+        let transport = Transport::new(server_stdin, server_stdout);
         let outbox = transport.outbox();
         assert!(outbox.notify("a/b", &json!({ "x": "é\n" })).await);
         assert!(outbox.notify("c", &[1, 2]).await);
@@ -1073,7 +1182,7 @@ mod tests {
     }
 
     /// The next frame's body from `from`.
-    async fn next_body(from: &mut DuplexStream) -> String {
+    async fn next_body(from: &mut tokio::io::DuplexStream) -> String {
         let mut headers = Vec::new();
         while !headers.ends_with(b"\r\n\r\n") {
             headers.push(from.read_u8().await.unwrap());
@@ -1090,36 +1199,90 @@ mod tests {
         String::from_utf8(body).unwrap()
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_wait_for_a_successful_initialize() {
-        let (mut client, server_stdin) = tokio::io::duplex(4096);
-        let (server_stdout, mut client_out) = tokio::io::duplex(4096);
-        let (mut server_in, mut server_out, _transport) =
-            Transport::start(server_stdin, server_stdout);
+        let (mut client, mut client_out, serving) = session();
         let unknown = r#"{"jsonrpc":"2.0","id":2,"method":"joint/unknown"}"#;
 
-        // Answered here, not forwarded; `initialize` is.
-        client.write_all(&message(unknown)).await.unwrap();
-        client.write_all(&message(INIT)).await.unwrap();
-        assert!(next_body(&mut client_out)
-            .await
-            .contains(r#""code":-32002"#));
-        assert_eq!(next_body(&mut server_in).await, INIT);
-        // A failed `initialize` changes nothing.
-        let failed = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"m"}}"#;
-        server_out.write_all(&message(failed)).await.unwrap();
-        assert_eq!(next_body(&mut client_out).await, failed);
+        // Answered here, not served.
         client.write_all(&message(unknown)).await.unwrap();
         assert!(next_body(&mut client_out)
             .await
             .contains(r#""code":-32002"#));
-        // A successful one: the response reaches the client, and requests pass from then on.
-        client.write_all(&message(INIT)).await.unwrap();
-        assert_eq!(next_body(&mut server_in).await, INIT);
-        let done = r#"{"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}"#;
-        server_out.write_all(&message(done)).await.unwrap();
-        assert_eq!(next_body(&mut client_out).await, done);
+        // A failed `initialize` (its parameters are not an object) changes nothing.
+        let bad_init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":5}"#;
+        client.write_all(&message(bad_init)).await.unwrap();
+        assert!(next_body(&mut client_out).await.contains(r#""error""#));
         client.write_all(&message(unknown)).await.unwrap();
-        assert_eq!(next_body(&mut server_in).await, unknown);
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""code":-32002"#));
+        // A successful one: requests are served from then on (this one is unknown to
+        // tower-lsp).
+        client.write_all(&message(INIT_OK)).await.unwrap();
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""capabilities""#));
+        client.write_all(&message(unknown)).await.unwrap();
+        assert!(next_body(&mut client_out)
+            .await
+            .contains(r#""code":-32601"#));
+        // `exit` ends the session though the input stays open.
+        let exit = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+        client.write_all(&message(exit)).await.unwrap();
+        serving.await.unwrap();
+    }
+
+    /// Changes read together are applied in order, as one: what a request after them sees
+    /// is the text all of them made.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_changes_is_applied_in_order() {
+        let (mut client, mut client_out, serving) = session();
+        client.write_all(&message(INIT_OK)).await.unwrap();
+        next_body(&mut client_out).await;
+        let uri = "file:///review.md";
+        let mut input = message(
+            &json!({
+                "jsonrpc": "2.0",
+                "method": "textDocument/didOpen",
+                "params": { "textDocument": {
+                    "uri": uri, "languageId": "markdown", "version": 1, "text": "# T\n\n## \n"
+                } }
+            })
+            .to_string(),
+        );
+        for (i, c) in "Goals".chars().enumerate() {
+            let at = json!({ "line": 2, "character": 3 + i });
+            input.extend(message(
+                &json!({
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didChange",
+                    "params": {
+                        "textDocument": { "uri": uri, "version": 2 + i },
+                        "contentChanges": [{ "range": { "start": at, "end": at }, "text": c.to_string() }]
+                    }
+                })
+                .to_string(),
+            ));
+        }
+        input.extend(message(
+            &json!({
+                "jsonrpc": "2.0",
+                "id": 9,
+                "method": "textDocument/documentSymbol",
+                "params": { "textDocument": { "uri": uri } }
+            })
+            .to_string(),
+        ));
+        client.write_all(&input).await.unwrap();
+        let answer = loop {
+            let body = next_body(&mut client_out).await;
+            if body.contains(r#""id":9"#) {
+                break body;
+            }
+        };
+        assert!(answer.contains(r#""name":"Goals""#), "{answer}");
+        drop(client);
+        serving.await.unwrap();
     }
 }
