@@ -611,6 +611,8 @@ pub struct InlineCache {
     sections: SectionParts,
     /// The outline pass's last text and headings (see `rescan.rs`).
     pub(crate) last_scan: Option<super::rescan::LastScan>,
+    /// The last analysis's alignment and anchors (see `analysis::finish`).
+    pub(crate) last_outline: Option<super::LastOutline>,
 }
 
 type DerivedEntries = HashMap<Box<str>, (Arc<dyn Any + Send + Sync>, bool)>;
@@ -633,6 +635,7 @@ impl InlineCache {
             derived: HashMap::new(),
             sections: SectionParts::default(),
             last_scan: None,
+            last_outline: None,
         }
     }
 

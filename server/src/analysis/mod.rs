@@ -31,6 +31,8 @@ pub mod toc;
 #[cfg(test)]
 mod fixture;
 
+use std::sync::Arc;
+
 use alignment::Alignment;
 use config::Config;
 use detect::Selection;
@@ -43,9 +45,10 @@ use outline::Outline;
 pub struct Analysis {
     pub selection: Selection,
     pub syntax: Syntax,
-    pub alignment: Alignment,
+    /// Shared with the next analysis when its headings are the same (see [`LastOutline`]).
+    pub alignment: Arc<Alignment>,
     /// GitHub anchor of each heading (parallel to `syntax.headings`).
-    pub anchors: Vec<String>,
+    pub anchors: Arc<[String]>,
     pub links: Vec<AnchorLink>,
     pub diagnostics: Vec<Diagnostic>,
     /// Which pass made it: the outline pass knows only the headings.
@@ -135,6 +138,27 @@ pub fn analyze_outline_unless(
     )
 }
 
+/// The last analysis's alignment and anchors, and what they were made from: the outline, and
+/// each heading's level and words (the cache's: equal texts share them).
+pub(crate) struct LastOutline {
+    outline: &'static Outline,
+    shape: Vec<(u8, Arc<HeadingWords>)>,
+    alignment: Arc<Alignment>,
+    anchors: Arc<[String]>,
+}
+
+impl LastOutline {
+    fn matches(&self, outline: &'static Outline, shape: &[(u8, Arc<HeadingWords>)]) -> bool {
+        std::ptr::eq(self.outline, outline)
+            && self.shape.len() == shape.len()
+            && self
+                .shape
+                .iter()
+                .zip(shape)
+                .all(|((l, w), (m, v))| l == m && Arc::ptr_eq(w, v))
+    }
+}
+
 /// What the alignment and the anchors need of a heading's text.
 struct HeadingWords {
     matching: matching::TitleWords,
@@ -171,15 +195,36 @@ fn finish(
     if cancelled() {
         return None;
     }
-    let alignment = Alignment::with_words(
-        selection.outline,
-        &syntax.headings,
-        &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
-    );
-    if cancelled() {
-        return None;
-    }
-    let anchors = anchors::numbered(words.iter().map(|w| w.slug.as_str()));
+    // The alignment and the anchors read only the headings' levels and words: when those are
+    // the last analysis's (typing outside headings), they are too.
+    let shape: Vec<(u8, Arc<HeadingWords>)> = syntax
+        .headings
+        .iter()
+        .zip(&words)
+        .map(|(h, w)| (h.level, w.clone()))
+        .collect();
+    let (alignment, anchors) = match cache.last_outline.take() {
+        Some(last) if last.matches(selection.outline, &shape) => (last.alignment, last.anchors),
+        _ => {
+            let alignment = Arc::new(Alignment::with_words(
+                selection.outline,
+                &syntax.headings,
+                &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
+            ));
+            if cancelled() {
+                return None;
+            }
+            let anchors: Arc<[String]> =
+                anchors::numbered(words.iter().map(|w| w.slug.as_str())).into();
+            (alignment, anchors)
+        }
+    };
+    cache.last_outline = Some(LastOutline {
+        outline: selection.outline,
+        shape,
+        alignment: alignment.clone(),
+        anchors: anchors.clone(),
+    });
     let links = match pass {
         Pass::Full => syntax.anchor_links(doc, cache),
         Pass::Outline => Vec::new(),
@@ -214,4 +259,61 @@ fn finish(
         diagnostics,
         pass,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use text::TextRange;
+
+    /// Analyses made with a cache kept from version to version (the alignment and anchors
+    /// shared while the headings stay the same) equal those made from scratch, whether an
+    /// edit leaves the headings alone, renames one, removes one or adds one.
+    #[test]
+    fn kept_alignment_and_anchors_equal_fresh_ones() {
+        let real = include_str!("../../../tests/corpus/real/openfga-joint-assessment.md");
+        let mut doc = Document::new(real);
+        let config = Config::default();
+        let name = Some("openfga-joint-assessment.md");
+        let (mut outline_cache, mut full_cache) = (InlineCache::new(), InlineCache::new());
+        // After a sentence's full stop, in the middle of the document.
+        let in_paragraph = real.len() / 2 + real[real.len() / 2..].find(". ").unwrap() + 1;
+        let heading = real.find("\n## ").unwrap() + 4;
+        let edits: Vec<(TextRange, &str)> = vec![
+            (TextRange::empty(in_paragraph), "x"),
+            (TextRange::empty(in_paragraph + 1), "y z"),
+            (TextRange::empty(heading), "Renamed "),
+            (TextRange::new(heading - 3, heading + 8), ""),
+            (TextRange::empty(in_paragraph), "\n\n## Threat Model\n\n"),
+            (TextRange::empty(0), "x"),
+        ];
+        let mut last_alignment =
+            Some(analyze_outline(&doc, name, &config, &mut outline_cache).alignment);
+        for (range, text) in edits {
+            let range = TextRange::new(
+                doc.floor_char_boundary(range.start),
+                doc.floor_char_boundary(range.end),
+            );
+            doc.apply_change(range, text);
+            let kept = [
+                analyze_outline(&doc, name, &config, &mut outline_cache),
+                analyze(&doc, name, &config, &mut full_cache),
+            ];
+            let fresh = [
+                analyze_outline(&doc, name, &config, &mut InlineCache::new()),
+                analyze(&doc, name, &config, &mut InlineCache::new()),
+            ];
+            if text == "x" && range.start == in_paragraph {
+                // Typing in a paragraph: the last alignment serves again.
+                let last = last_alignment.as_ref().unwrap();
+                assert!(Arc::ptr_eq(last, &kept[0].alignment));
+            }
+            last_alignment = Some(kept[0].alignment.clone());
+            for (kept, fresh) in kept.iter().zip(&fresh) {
+                assert_eq!(kept.alignment, fresh.alignment, "after {text:?}");
+                assert_eq!(kept.anchors, fresh.anchors, "after {text:?}");
+                assert_eq!(kept.diagnostics, fresh.diagnostics, "after {text:?}");
+            }
+        }
+    }
 }
