@@ -870,12 +870,21 @@ fn is_punctuation(b: u8) -> bool {
 /// Whether a pipe table starts here: this line has cells and the next line, after the open
 /// blocks' markers, is a delimiter row with as many (`parse_pipe_table`).
 fn pipe_table(lx: Lx, next: Option<&Line>, blocks: &[u16]) -> bool {
-    // Most lines have no `|`, which a byte search rules out fast. The cells are counted byte
-    // by byte: the scanner's column no longer matters once it has read the line.
+    // Most lines have no `|`, which a byte search rules out fast. The delimiter row is read
+    // before this line's cells are counted: a long line (a megabyte of text) with a `|` in it
+    // is then counted only when one follows.
     let line = &lx.text[lx.pos..];
     if !line.contains(&b'|') {
         return false;
     }
+    let (Some(next), true) = (next, lx.brk) else {
+        return false;
+    };
+    // A line with a `|` has at least one cell: a "row" of none (a blank line) matches none.
+    let Some(delimiters) = delimiter_row(next, blocks).filter(|&d| d > 0) else {
+        return false;
+    };
+    // Byte by byte: the scanner's column no longer matters once it has read the line.
     let mut cells = 0usize;
     let starting_pipe = line.first() == Some(&b'|');
     let mut ending_pipe = false;
@@ -903,13 +912,16 @@ fn pipe_table(lx: Lx, next: Option<&Line>, blocks: &[u16]) -> bool {
     if !ending_pipe {
         cells += 1;
     }
-    let (Some(next), true) = (next, lx.brk) else {
-        return false;
-    };
-    let mut lx = Lx::new(next);
+    cells == delimiters
+}
+
+/// The number of cells of `line` as a delimiter row after the open blocks' markers, if it is
+/// one.
+fn delimiter_row(line: &Line, blocks: &[u16]) -> Option<usize> {
+    let mut lx = Lx::new(line);
     lx.indent();
     if !blocks.iter().all(|&b| continues(&mut lx, b)) {
-        return false;
+        return None;
     }
     let mut delimiters = 0usize;
     if lx.la() == b'|' {
@@ -925,7 +937,7 @@ fn pipe_table(lx: Lx, next: Option<&Line>, blocks: &[u16]) -> bool {
         if lx.la() == b':' {
             lx.advance();
             if lx.la() != b'-' {
-                return false;
+                return None;
             }
         }
         let mut minus = false;
@@ -938,7 +950,7 @@ fn pipe_table(lx: Lx, next: Option<&Line>, blocks: &[u16]) -> bool {
         }
         if lx.la() == b':' {
             if !minus {
-                return false;
+                return None;
             }
             lx.advance();
         }
@@ -951,9 +963,9 @@ fn pipe_table(lx: Lx, next: Option<&Line>, blocks: &[u16]) -> bool {
             continue;
         }
         if !lx.at_eol() {
-            return false;
+            return None;
         }
-        return cells == delimiters;
+        return Some(delimiters);
     }
 }
 
