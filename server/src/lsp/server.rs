@@ -4,11 +4,12 @@
 //! Ordering (design notes, section 2): a change is applied to the document synchronously, under
 //! a plain mutex, before the handler's first `.await`, so changes apply in the order received.
 //! The handler does not parse. Each version then gets two analyses, each from a task of its
-//! own on a blocking thread, so the handler returns and the next change is read at once:
+//! own, so the handler returns and the next change is read at once:
 //! - the outline pass (headings from the lines, the outline rules; well under a millisecond
-//!   per thousand lines), published at once together with the last full analysis's other
-//!   diagnostics carried through the edits since;
-//! - the full analysis (block tree, every rule), published when done and replacing it.
+//!   per thousand lines), run in place on its task's thread and published at once together
+//!   with the last full analysis's other diagnostics carried through the edits since;
+//! - the full analysis (block tree, every rule), on a blocking thread, published when done
+//!   and replacing it.
 //!
 //! Results are published with their version and dropped if a newer version arrived (or, for
 //! the outline pass, the full analysis of its version came first). There is no debounce delay
