@@ -525,8 +525,9 @@ enum Out {
     Stop,
 }
 
-/// Handler futures running at once; beyond this, input is read only as they finish (as
-/// tower-lsp's own loop bounds them), so a client that floods requests is slowed down.
+/// Handler futures running at once; beyond this, the next starts (and input is read) only as
+/// they finish (as tower-lsp's own loop bounds them), so a client that floods requests is
+/// slowed down.
 const MAX_IN_FLIGHT: usize = 64;
 
 /// Messages held beyond this many bytes are handed over without waiting for the input to
@@ -620,22 +621,10 @@ impl<R: AsyncRead + Unpin> Transport<R> {
             tokio::select! {
                 biased;
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    let response = match done {
-                        Ok(Some(response)) => response,
-                        Ok(None) => continue,
-                        Err(e) => {
-                            tracing::error!("{e}");
-                            continue;
-                        }
-                    };
-                    let Ok(body) = serde_json::to_vec(&response) else {
+                    let Some(answer) = answer(done, &mut input.initialized) else {
                         continue;
                     };
-                    if !input.initialized && is_success(&body) {
-                        // Before it, `initialize` is the only request the service is given.
-                        input.initialized = true;
-                    }
-                    if frames.send(Out::Frame(frame(&body))).await.is_err() {
+                    if frames.send(Out::Frame(answer)).await.is_err() {
                         break;
                     }
                 }
@@ -683,6 +672,16 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                                     reading = false;
                                     break;
                                 }
+                                // The bound holds within a batch too: the next handler
+                                // starts once one finishes.
+                                while in_flight.len() >= MAX_IN_FLIGHT {
+                                    let Some(done) = in_flight.next().await else {
+                                        break;
+                                    };
+                                    if let Some(answer) = answer(done, &mut input.initialized) {
+                                        let _ = frames.send(Out::Frame(answer)).await;
+                                    }
+                                }
                                 in_flight.push(service.call(request));
                                 if exit {
                                     // The rest is not read: some clients keep stdin open.
@@ -716,6 +715,27 @@ impl<R: AsyncRead + Unpin> Transport<R> {
             tracing::warn!("output not flushed within {limit:?}");
         }
     }
+}
+
+/// The frame to send for a finished handler, if it answers anything. The first successful
+/// answer is `initialize`'s (before it, the only request the service is given): requests are
+/// taken from then on.
+fn answer<E: std::fmt::Display>(
+    done: Result<Option<Response>, E>,
+    initialized: &mut bool,
+) -> Option<Vec<u8>> {
+    let response = match done {
+        Ok(response) => response?,
+        Err(e) => {
+            tracing::error!("{e}");
+            return None;
+        }
+    };
+    let body = serde_json::to_vec(&response).ok()?;
+    if !*initialized && is_success(&body) {
+        *initialized = true;
+    }
+    Some(frame(&body))
 }
 
 /// The input side of a session: the decoder and the messages it found, not yet handed over.
@@ -1230,6 +1250,54 @@ mod tests {
         // `exit` ends the session though the input stays open.
         let exit = r#"{"jsonrpc":"2.0","method":"exit"}"#;
         client.write_all(&message(exit)).await.unwrap();
+        serving.await.unwrap();
+    }
+
+    /// More requests in one read than may run at once: each is answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_requests_is_answered_in_full() {
+        let (mut client, mut client_out, serving) = session();
+        client.write_all(&message(INIT_OK)).await.unwrap();
+        next_body(&mut client_out).await;
+        let uri = "file:///review.md";
+        let mut input = message(
+            &json!({
+                "jsonrpc": "2.0",
+                "method": "textDocument/didOpen",
+                "params": { "textDocument": {
+                    "uri": uri, "languageId": "markdown", "version": 1, "text": "# T\n\n## Goals\n"
+                } }
+            })
+            .to_string(),
+        );
+        let n = 3 * MAX_IN_FLIGHT;
+        for id in 0..n {
+            input.extend(message(
+                &json!({
+                    "jsonrpc": "2.0",
+                    "id": 100 + id,
+                    "method": "textDocument/hover",
+                    "params": { "textDocument": { "uri": uri }, "position": { "line": 2, "character": 4 } }
+                })
+                .to_string(),
+            ));
+        }
+        client.write_all(&input).await.unwrap();
+        let mut answered = std::collections::BTreeSet::new();
+        let all = async {
+            while answered.len() < n {
+                let body: Value = serde_json::from_str(&next_body(&mut client_out).await).unwrap();
+                if let Some(id) = body["id"].as_u64() {
+                    assert!(body.get("result").is_some(), "{body}");
+                    answered.insert(id);
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), all)
+            .await
+            .expect("every request answered");
+        assert_eq!(answered.len(), n);
+        drop(client);
         serving.await.unwrap();
     }
 
