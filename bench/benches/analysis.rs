@@ -92,7 +92,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(Alignment::new(selection.outline, &syntax.headings)))
         });
         let alignment = Alignment::new(selection.outline, &syntax.headings);
-        let anchors = anchors::anchors(syntax.headings.iter().map(|h| h.text.as_str()));
+        let anchors = anchors::anchors(syntax.headings.iter().map(|h| &*h.text));
         group.bench_function("links", |b| {
             b.iter(|| black_box(syntax.anchor_links(&doc, &mut cache)))
         });

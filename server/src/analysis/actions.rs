@@ -251,7 +251,7 @@ fn renames(ctx: &Context, range: TextRange) -> Vec<Action> {
             if i == h {
                 new_text.as_str()
             } else {
-                x.text.as_str()
+                &*x.text
             }
         }));
         for link in ctx.links {

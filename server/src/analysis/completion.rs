@@ -422,7 +422,7 @@ fn anchors(ctx: &Context, hash: bool, replace: TextRange) -> Vec<CompletionItem>
             };
             let line = rope.byte_to_line(heading.range.start) + 1;
             CompletionItem {
-                label: heading.text.clone(),
+                label: heading.text.to_string(),
                 kind: CompletionKind::Anchor,
                 detail: Some(format!("#{anchor}")),
                 documentation: Some(format!(

@@ -133,7 +133,7 @@ mod tests {
                 level: 1,
                 range: Default::default(),
                 content: Default::default(),
-                text: t.to_string(),
+                text: (*t).into(),
                 section: Default::default(),
                 bold_line_title: None,
             })

@@ -52,7 +52,7 @@ fn anchor_link(analysis: &Analysis, doc: &Document, l: usize) -> HoverText {
         let mut text = format!("'{}' (line {line})", heading.text);
         if let Some(s) = analysis.alignment.heading_section[h] {
             let title = &analysis.outline().sections[s].title;
-            if *title != heading.text {
+            if **title != *heading.text {
                 text.push_str(&format!(", the template's {title}"));
             }
         }

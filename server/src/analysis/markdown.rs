@@ -22,8 +22,9 @@ pub struct Heading {
     pub range: TextRange,
     /// The raw text after the `#` marker (or the setext paragraph), trimmed.
     pub content: TextRange,
-    /// The rendered text: markup removed, code and link text kept, images dropped.
-    pub text: String,
+    /// The rendered text: markup removed, code and link text kept, images dropped. Shared: a
+    /// heading kept from the last scan keeps its text, so its words are found by address.
+    pub text: Arc<str>,
     /// From the heading's start to the next heading of the same or a higher level.
     pub section: TextRange,
     /// An empty ATX heading directly followed by a line of bold text (`##` then
@@ -448,7 +449,7 @@ pub(crate) fn heading(
         level,
         range,
         content,
-        text,
+        text: text.into(),
         section: range,
         bold_line_title: None,
     }
@@ -478,7 +479,7 @@ pub(crate) fn take_bold_line(
     };
     let inner_start = line_start + first_line.find("**").unwrap_or(0) + 2;
     let content = trim_range(inner, inner_start);
-    heading.text = cache.facts(&doc.slice(content)).rendered.clone();
+    heading.text = cache.facts(&doc.slice(content)).rendered.as_str().into();
     heading.content = content;
     heading.bold_line_title = Some(TextRange::new(line_start, line_start + first_line.len()));
 }
@@ -791,11 +792,7 @@ mod tests {
     #[test]
     fn headings_with_markup_and_sections() {
         let s = syntax("# Title\n\n## **Background** `x` [l](y)\ntext\n### Sub ##\n## Next\n");
-        let got: Vec<_> = s
-            .headings
-            .iter()
-            .map(|h| (h.level, h.text.as_str()))
-            .collect();
+        let got: Vec<_> = s.headings.iter().map(|h| (h.level, &*h.text)).collect();
         assert_eq!(
             got,
             [(1, "Title"), (2, "Background x l"), (3, "Sub"), (2, "Next")]

@@ -31,6 +31,7 @@ pub mod toc;
 #[cfg(test)]
 mod fixture;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use alignment::Alignment;
@@ -38,7 +39,7 @@ use config::Config;
 use detect::Selection;
 use diagnostics::Diagnostic;
 use document::Document;
-use markdown::{AnchorLink, InlineCache, Syntax};
+use markdown::{AnchorLink, Heading, InlineCache, Syntax};
 use outline::Outline;
 
 /// Everything known about one version of a document.
@@ -138,25 +139,69 @@ pub fn analyze_outline_unless(
     )
 }
 
-/// The last analysis's alignment and anchors, and what they were made from: the outline, and
-/// each heading's level and words (the cache's: equal texts share them).
+/// The last analysis's headings as the alignment and the anchors read them (the outline, each
+/// heading's level, text and words), with the alignment and anchors made from them. Typing
+/// outside headings changes none of it: the headings kept from the last scan keep their
+/// texts (shared), so their words are found by address, and the alignment and anchors serve
+/// again; an edited heading's words are computed anew, the others' found by text.
 pub(crate) struct LastOutline {
     outline: &'static Outline,
-    shape: Vec<(u8, Arc<HeadingWords>)>,
+    levels: Vec<u8>,
+    texts: Vec<Arc<str>>,
+    words: Vec<Arc<HeadingWords>>,
     alignment: Arc<Alignment>,
     anchors: Arc<[String]>,
 }
 
 impl LastOutline {
-    fn matches(&self, outline: &'static Outline, shape: &[(u8, Arc<HeadingWords>)]) -> bool {
+    /// The same outline, and headings of the same levels and words, in the same order.
+    fn same_headings(
+        &self,
+        outline: &'static Outline,
+        headings: &[Heading],
+        words: &[Arc<HeadingWords>],
+    ) -> bool {
         std::ptr::eq(self.outline, outline)
-            && self.shape.len() == shape.len()
-            && self
-                .shape
-                .iter()
-                .zip(shape)
-                .all(|((l, w), (m, v))| l == m && Arc::ptr_eq(w, v))
+            && self.levels.len() == headings.len()
+            && self.levels.iter().zip(headings).all(|(l, h)| *l == h.level)
+            && self.words.iter().zip(words).all(|(a, b)| Arc::ptr_eq(a, b))
     }
+}
+
+/// Each heading's words: the last analysis's for a heading with the same text at the same
+/// place (compared by address first) or elsewhere; computed once per new text (a generated
+/// document may repeat one heading thousands of times).
+fn heading_words(headings: &[Heading], last: Option<&LastOutline>) -> Vec<Arc<HeadingWords>> {
+    let mut known: Option<HashMap<&str, Arc<HeadingWords>>> = None;
+    headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if let Some(last) = last {
+                let same_place = last
+                    .texts
+                    .get(i)
+                    .is_some_and(|t| Arc::ptr_eq(t, &h.text) || **t == *h.text);
+                if same_place {
+                    return last.words[i].clone();
+                }
+            }
+            let known = known.get_or_insert_with(|| {
+                last.map(|l| {
+                    l.texts
+                        .iter()
+                        .map(|t| &**t)
+                        .zip(l.words.iter().cloned())
+                        .collect()
+                })
+                .unwrap_or_default()
+            });
+            known
+                .entry(&*h.text)
+                .or_insert_with(|| Arc::new(HeadingWords::of(&h.text)))
+                .clone()
+        })
+        .collect()
 }
 
 /// What the alignment and the anchors need of a heading's text.
@@ -186,32 +231,26 @@ fn finish(
     let head_end = doc.floor_char_boundary(4096);
     let head = doc.slice(text::TextRange::new(0, head_end));
     let selection = detect::select(&head, &syntax.headings, file_name, config);
-    // Per heading text, memoised: a keystroke recomputes only the heading it changed.
-    let words: Vec<_> = syntax
-        .headings
-        .iter()
-        .map(|h| cache.derived("heading", &h.text, HeadingWords::of))
-        .collect();
+    // The last analysis's heading words, alignment and anchors serve again for what the
+    // headings did not change (see `LastOutline`).
+    let last = cache.last_outline.take();
+    let words = heading_words(&syntax.headings, last.as_ref());
     if cancelled() {
+        cache.last_outline = last;
         return None;
     }
-    // The alignment and the anchors read only the headings' levels and words: when those are
-    // the last analysis's (typing outside headings), they are too.
-    let shape: Vec<(u8, Arc<HeadingWords>)> = syntax
-        .headings
-        .iter()
-        .zip(&words)
-        .map(|(h, w)| (h.level, w.clone()))
-        .collect();
-    let (alignment, anchors) = match cache.last_outline.take() {
-        Some(last) if last.matches(selection.outline, &shape) => (last.alignment, last.anchors),
-        _ => {
+    let (alignment, anchors) = match last {
+        Some(last) if last.same_headings(selection.outline, &syntax.headings, &words) => {
+            (last.alignment, last.anchors)
+        }
+        last => {
             let alignment = Arc::new(Alignment::with_words(
                 selection.outline,
                 &syntax.headings,
                 &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
             ));
             if cancelled() {
+                cache.last_outline = last;
                 return None;
             }
             let anchors: Arc<[String]> =
@@ -221,7 +260,9 @@ fn finish(
     };
     cache.last_outline = Some(LastOutline {
         outline: selection.outline,
-        shape,
+        levels: syntax.headings.iter().map(|h| h.level).collect(),
+        texts: syntax.headings.iter().map(|h| h.text.clone()).collect(),
+        words,
         alignment: alignment.clone(),
         anchors: anchors.clone(),
     });

@@ -151,7 +151,7 @@ pub fn rename(
         if i == target.heading {
             rendered.as_str()
         } else {
-            h.text.as_str()
+            &*h.text
         }
     }));
     // An empty `##` has no space after its marker: one is needed before the new text.

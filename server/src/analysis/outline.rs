@@ -197,14 +197,15 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         let parent = sections.iter().rposition(|s| s.depth < depth);
         let body_end = headings.get(i + 1).map_or(doc.len(), |n| n.range.start);
         let guidance = doc.slice(super::text::TextRange::new(h.range.end, body_end));
-        let extra = data.sections.get(&h.text);
+        let title = h.text.to_string();
+        let extra = data.sections.get(&title);
         if extra.is_some() {
-            used.push(h.text.clone());
+            used.push(title.clone());
         }
         let extra_default = SectionData::default();
         let extra = extra.unwrap_or(&extra_default);
         sections.push(Section {
-            title: h.text.clone(),
+            title: title.clone(),
             depth,
             template_level: h.level,
             parent,
@@ -215,11 +216,11 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
             is_toc: extra.role.as_deref() == Some("toc"),
             boilerplate: extra.boilerplate,
             template_line: doc.rope().byte_to_line(h.range.start),
-            keys: std::iter::once(&h.text)
+            keys: std::iter::once(&title)
                 .chain(&extra.aliases)
                 .map(|t| matching::key(t))
                 .collect(),
-            wordings: std::iter::once(&h.text)
+            wordings: std::iter::once(&title)
                 .chain(&extra.aliases)
                 .map(|t| matching::content_words(t))
                 .collect(),

@@ -74,7 +74,7 @@ fn parse(markdown: &str) -> Vec<Persona> {
     let headings = &syntax.headings;
     let Some(intro) = headings
         .iter()
-        .position(|h| h.level == 1 && h.text == INTRODUCTION)
+        .position(|h| h.level == 1 && *h.text == *INTRODUCTION)
     else {
         return Vec::new();
     };
@@ -92,7 +92,7 @@ fn parse(markdown: &str) -> Vec<Persona> {
                 &doc,
                 &syntax,
                 i,
-                kind.text.clone(),
+                kind.text.to_string(),
                 None,
                 &mut cache,
             ));
@@ -103,9 +103,9 @@ fn parse(markdown: &str) -> Vec<Persona> {
             let name = if own.split_whitespace().count() == 1 {
                 format!("{own} {}", kind.text)
             } else {
-                own.clone()
+                own.to_string()
             };
-            let group = Some(kind.text.clone());
+            let group = Some(kind.text.to_string());
             out.push(read_persona(&doc, &syntax, j, name, group, &mut cache));
         }
     }

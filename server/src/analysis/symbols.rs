@@ -47,7 +47,7 @@ pub fn document_symbols(analysis: &Analysis, doc: &Document) -> Vec<Symbol> {
             name: if heading.text.is_empty() {
                 "(empty heading)".to_string()
             } else {
-                heading.text.clone()
+                heading.text.to_string()
             },
             detail: detail(analysis, h),
             level: heading.level,

@@ -196,7 +196,7 @@ fn entries(
             .count();
             Entry {
                 depth,
-                text: headings[h].text.clone(),
+                text: headings[h].text.to_string(),
                 anchor: ctx.anchors[h].clone(),
             }
         })
@@ -670,7 +670,7 @@ mod tests {
             .syntax
             .headings
             .iter()
-            .position(|h| h.text == "Threat Model")
+            .position(|h| &*h.text == "Threat Model")
             .unwrap();
         let edits = heading_entry_edits(&ctx, &toc, h).unwrap();
         let after = apply(text, &edits);

@@ -122,7 +122,7 @@ fn rewordings(
             let m = m.as_ref().filter(|m| m.kind != MatchKind::Exact)?;
             let heading = headings.get(m.heading)?;
             Some(Rewording {
-                heading: heading.text.clone(),
+                heading: heading.text.to_string(),
                 line: index.position(heading.range.start, ENCODING).line,
                 section: outline.sections.get(s)?.title.clone(),
                 kind: m.kind.clone(),
