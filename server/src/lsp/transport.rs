@@ -1253,23 +1253,38 @@ mod tests {
         serving.await.unwrap();
     }
 
-    /// More requests in one read than may run at once: each is answered.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_flood_of_requests_is_answered_in_full() {
+    /// [`session`] after a successful `initialize`.
+    async fn initialized_session() -> (
+        tokio::io::DuplexStream,
+        tokio::io::DuplexStream,
+        JoinHandle<()>,
+    ) {
         let (mut client, mut client_out, serving) = session();
         client.write_all(&message(INIT_OK)).await.unwrap();
         next_body(&mut client_out).await;
-        let uri = "file:///review.md";
-        let mut input = message(
+        (client, client_out, serving)
+    }
+
+    /// A framed `didOpen` of `text` as version 1.
+    fn did_open(uri: &str, text: &str) -> Vec<u8> {
+        message(
             &json!({
                 "jsonrpc": "2.0",
                 "method": "textDocument/didOpen",
                 "params": { "textDocument": {
-                    "uri": uri, "languageId": "markdown", "version": 1, "text": "# T\n\n## Goals\n"
+                    "uri": uri, "languageId": "markdown", "version": 1, "text": text
                 } }
             })
             .to_string(),
-        );
+        )
+    }
+
+    /// More requests in one read than may run at once: each is answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_requests_is_answered_in_full() {
+        let (mut client, mut client_out, serving) = initialized_session().await;
+        let uri = "file:///review.md";
+        let mut input = did_open(uri, "# T\n\n## Goals\n");
         let n = 3 * MAX_IN_FLIGHT;
         for id in 0..n {
             input.extend(message(
@@ -1305,20 +1320,9 @@ mod tests {
     /// is the text all of them made.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_burst_of_changes_is_applied_in_order() {
-        let (mut client, mut client_out, serving) = session();
-        client.write_all(&message(INIT_OK)).await.unwrap();
-        next_body(&mut client_out).await;
+        let (mut client, mut client_out, serving) = initialized_session().await;
         let uri = "file:///review.md";
-        let mut input = message(
-            &json!({
-                "jsonrpc": "2.0",
-                "method": "textDocument/didOpen",
-                "params": { "textDocument": {
-                    "uri": uri, "languageId": "markdown", "version": 1, "text": "# T\n\n## \n"
-                } }
-            })
-            .to_string(),
-        );
+        let mut input = did_open(uri, "# T\n\n## \n");
         for (i, c) in "Goals".chars().enumerate() {
             let at = json!({ "line": 2, "character": 3 + i });
             input.extend(message(
