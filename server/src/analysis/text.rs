@@ -152,15 +152,7 @@ impl<'a> LineIndex<'a> {
                 offset -= 1;
             }
             let before = rope.byte_slice(line_start..offset);
-            let col = match encoding {
-                Encoding::Utf8 => offset - line_start,
-                Encoding::Utf16 => before
-                    .chunks()
-                    .flat_map(str::chars)
-                    .map(char::len_utf16)
-                    .sum(),
-                Encoding::Utf32 => before.len_chars(),
-            };
+            let col: usize = before.chunks().map(|c| encoding.len_of(c)).sum();
             return LineCol {
                 line: line as u32,
                 col: col as u32,

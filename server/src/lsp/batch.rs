@@ -14,23 +14,16 @@
 use serde::Deserialize;
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Request;
-use tower_lsp_server::ls_types::{Uri, VersionedTextDocumentIdentifier};
+use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
+use tower_lsp_server::ls_types::{DidChangeTextDocumentParams, Uri};
 
 use super::transport::Message;
 
-const DID_CHANGE: &str = "textDocument/didChange";
+const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
 
-/// What a change notification must hold for tower-lsp to accept it: checked on each one
-/// before it joins a run, so one malformed change does not spoil the others.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Change {
-    text_document: VersionedTextDocumentIdentifier,
-    #[allow(dead_code)] // Read only to check it.
-    content_changes: Vec<tower_lsp_server::ls_types::TextDocumentContentChangeEvent>,
-}
-
-/// The document a message changes, if it is a `didChange` notification tower-lsp accepts.
+/// The document a message changes, if it is a `didChange` notification tower-lsp accepts:
+/// checked on each one before it joins a run, so one malformed change does not spoil the
+/// others.
 fn changed(message: &Message) -> Option<Uri> {
     let Message::Request(request) = message else {
         return None;
@@ -38,7 +31,7 @@ fn changed(message: &Message) -> Option<Uri> {
     if request.id().is_some() || request.method() != DID_CHANGE {
         return None;
     }
-    let change = Change::deserialize(request.params()?).ok()?;
+    let change = DidChangeTextDocumentParams::deserialize(request.params()?).ok()?;
     Some(change.text_document.uri)
 }
 
@@ -116,7 +109,7 @@ mod tests {
     use serde_json::json;
 
     fn message(value: Value) -> Message {
-        serde_json::from_value(value).unwrap()
+        crate::lsp::transport::tests::parsed(&value.to_string())
     }
 
     fn change(uri: &str, version: i32, line: u32, text: &str) -> Message {

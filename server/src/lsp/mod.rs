@@ -5,8 +5,8 @@
 //! - `convert.rs`: positions and diagnostics between byte offsets and LSP types.
 //! - `settings.rs`: the editor's settings (wire format) turned into the analysis `Config`.
 //! - `memory.rs`: the memory of closed documents given back to the system.
-//! - `transport.rs`: the framing layer in front of tower-lsp (malformed input does not end the
-//!   connection).
+//! - `transport.rs`: the session: reads stdin, hands messages to tower-lsp's service in order
+//!   (malformed input does not end the connection), writes stdout.
 //! - `batch.rs`: messages read together go to tower-lsp together; a run of changes to one
 //!   document as one.
 
@@ -19,7 +19,6 @@ mod state;
 pub mod transport;
 
 use std::process::ExitCode;
-
 use std::time::Duration;
 
 use tower_lsp_server::LspService;

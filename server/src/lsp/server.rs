@@ -103,8 +103,8 @@ impl Backend {
             .is_some_and(|d| d.version == version)
     }
 
-    /// Runs a job on a blocking thread, unless its version is superseded before it starts
-    /// (see [`Job::run_if`]).
+    /// Runs a job (an outline pass in place, a full analysis on a blocking thread), unless its
+    /// version is superseded before it starts (see [`Job::run_if`]).
     async fn run(&self, job: Job) -> Option<Arc<Analyzed>> {
         let state = self.state.clone();
         let (uri, version) = (job.uri.clone(), job.version);

@@ -44,7 +44,6 @@ use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -303,9 +302,8 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A well-formed message from the client: a request or notification for the server, or a
-/// response to a request the server sent.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(untagged)]
+/// response to a request the server sent (told apart by [`validate`]).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Message {
     Response(Response),
     Request(Request),
@@ -731,10 +729,11 @@ fn answer<E: std::fmt::Display>(
             return None;
         }
     };
-    let body = serde_json::to_vec(&response).ok()?;
-    if !*initialized && is_success(&body) {
+    let (id, result) = response.into_parts();
+    if result.is_ok() {
         *initialized = true;
     }
+    let body = serde_json::to_vec(&Response::from_parts(id, result)).ok()?;
     Some(frame(&body))
 }
 
@@ -805,12 +804,6 @@ async fn read_ready<R: AsyncRead + Unpin>(
         )
     })
     .await
-}
-
-/// Whether a response body is a success (has a result).
-fn is_success(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .is_ok_and(|v| v.get("method").is_none() && v.get("result").is_some())
 }
 
 /// Reads stdin into `chunks` until its end (or an error, passed on).
@@ -895,7 +888,7 @@ async fn write_output<W: AsyncWrite + Unpin>(mut queue: mpsc::Receiver<Out>, mut
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The events `input` gives once the server is initialized.
@@ -920,8 +913,12 @@ mod tests {
         serde_json::from_str::<Value>(json).unwrap().to_string()
     }
 
-    fn parsed(json: &str) -> Message {
-        serde_json::from_str(json).unwrap()
+    /// `json` as the session takes it (see [`validate`]).
+    pub(crate) fn parsed(json: &str) -> Message {
+        match validate(json.as_bytes().to_vec(), true) {
+            Event::Message(message) => message,
+            other => panic!("not a message: {other:?}"),
+        }
     }
 
     fn kinds(events: &[Event]) -> Vec<String> {
