@@ -251,6 +251,8 @@ pub fn transport(data: &[u8]) {
                 let value = match &message {
                     Message::Request(r) => serde_json::to_value(r),
                     Message::Response(r) => serde_json::to_value(r),
+                    // A change is a notification: it serialises as its parameters.
+                    Message::Change(c) => serde_json::to_value(c),
                 }
                 .expect("a message serialises");
                 assert!(value.is_object(), "a forwarded message is an object");

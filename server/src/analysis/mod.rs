@@ -29,7 +29,7 @@ pub mod text;
 pub mod toc;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 
 use std::collections::HashMap;
 use std::sync::Arc;

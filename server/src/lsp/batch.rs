@@ -1,112 +1,64 @@
-//! Messages read from the client together are handed to tower-lsp together, and a run of
-//! `didChange` notifications of one document among them becomes one.
+//! Messages read from the client together are handled together, and a run of `didChange`
+//! notifications of one document among them becomes one.
 //!
 //! A client that sends changes faster than the server handles them (a burst of keystrokes, a
 //! macro, a multi-cursor edit) leaves them queued in the input. Handled one by one, each would
-//! cost a dispatch through tower-lsp, a version to analyse and a thread woken for it, and the
-//! server would fall behind. Instead, as rust-analyzer drains its queue before it analyses,
-//! the changes that were already read when the batch is handled are applied as one change
-//! notification with all their `contentChanges`, in order, and the last version: the protocol
-//! applies a notification's changes one after the other, exactly as it applies consecutive
-//! notifications, and intermediate versions may be skipped. Only consecutive changes merge: a
+//! cost a version to analyse and a thread woken for it, and the server would fall behind.
+//! Instead, as rust-analyzer drains its queue before it analyses, the changes that were
+//! already read when the batch is handled are applied as one change with all their
+//! `contentChanges`, in order, and the last version: the protocol applies a notification's
+//! changes one after the other, exactly as it applies consecutive notifications, and
+//! intermediate versions may be skipped. Only consecutive changes merge: a
 //! request between two changes still sees the document as it was when it was sent.
-
-use serde::Deserialize;
-use serde_json::Value;
-use tower_lsp_server::jsonrpc::Request;
-use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
-use tower_lsp_server::ls_types::{DidChangeTextDocumentParams, Uri};
 
 use super::transport::Message;
 
-const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
-
-/// The document a message changes, if it is a `didChange` notification tower-lsp accepts:
-/// checked on each one before it joins a run, so one malformed change does not spoil the
-/// others.
-fn changed(message: &Message) -> Option<Uri> {
-    let Message::Request(request) = message else {
-        return None;
-    };
-    if request.id().is_some() || request.method() != DID_CHANGE {
-        return None;
-    }
-    let change = DidChangeTextDocumentParams::deserialize(request.params()?).ok()?;
-    Some(change.text_document.uri)
-}
-
-/// A run of changes to one document being merged: the first's parameters, extended.
-struct Run {
-    uri: Uri,
-    params: Value,
-    count: usize,
-}
-
 /// The messages to hand over, in order, with each run of consecutive changes to one document
-/// merged into one notification. Messages outside a run pass unchanged.
+/// merged into one. Messages outside a run pass unchanged.
 pub fn coalesce(messages: Vec<Message>) -> Vec<Message> {
     if messages.len() < 2 {
         return messages;
     }
-    let mut out = Vec::with_capacity(messages.len());
-    let mut run: Option<Run> = None;
+    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    let mut merged = 1;
     for message in messages {
-        let Some(uri) = changed(&message) else {
-            out.extend(run.take().map(finish));
-            out.push(message);
-            continue;
-        };
-        let Message::Request(request) = message else {
-            unreachable!("a change is a request");
-        };
-        let (_, _, params) = request.into_parts();
-        let params = params.expect("a change has parameters");
-        match &mut run {
-            Some(current) if current.uri == uri => {
-                // Both checked above: the version is a number, the changes an array.
-                let Value::Object(mut next) = params else {
-                    unreachable!("checked");
+        if let (Some(Message::Change(run)), Message::Change(next)) = (out.last_mut(), &message) {
+            if run.text_document.uri == next.text_document.uri {
+                let Message::Change(next) = message else {
+                    unreachable!("matched above");
                 };
-                current.params["textDocument"]["version"] = next["textDocument"]["version"].take();
-                if let (Some(all), Some(Value::Array(more))) = (
-                    current.params["contentChanges"].as_array_mut(),
-                    next.remove("contentChanges"),
-                ) {
-                    all.extend(more);
-                }
-                current.count += 1;
-            }
-            _ => {
-                out.extend(run.take().map(finish));
-                run = Some(Run {
-                    uri,
-                    params,
-                    count: 1,
-                });
+                run.text_document.version = next.text_document.version;
+                run.content_changes.extend(next.content_changes);
+                merged += 1;
+                continue;
             }
         }
+        log_run(out.last(), merged);
+        merged = 1;
+        out.push(message);
     }
-    out.extend(run.map(finish));
+    log_run(out.last(), merged);
     out
 }
 
-/// The notification of a finished run.
-fn finish(run: Run) -> Message {
-    if run.count > 1 {
+/// Logs a run of `count` changes that ended with `last`.
+fn log_run(last: Option<&Message>, count: usize) {
+    if let (Some(Message::Change(run)), 2..) = (last, count) {
         tracing::debug!(
-            "{} changes of {} read together, up to version {}: handled as one",
-            run.count,
-            run.uri.as_str(),
-            run.params["textDocument"]["version"]
+            "{count} changes of {} read together, up to version {}: handled as one",
+            run.text_document.uri.as_str(),
+            run.text_document.version
         );
     }
-    Message::Request(Request::build(DID_CHANGE).params(run.params).finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+    use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
+
+    const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
 
     fn message(value: Value) -> Message {
         crate::lsp::transport::tests::parsed(&value.to_string())
@@ -137,26 +89,18 @@ mod tests {
     fn summary(messages: &[Message]) -> Vec<String> {
         messages
             .iter()
-            .map(|m| {
-                let Message::Request(r) = m else {
-                    return "response".to_string();
-                };
-                if r.method() != DID_CHANGE {
-                    return r.method().to_string();
+            .map(|m| match m {
+                Message::Response(_) => "response".to_string(),
+                Message::Request(r) => r.method().to_string(),
+                Message::Change(c) => {
+                    let texts: Vec<&str> =
+                        c.content_changes.iter().map(|c| c.text.as_str()).collect();
+                    format!(
+                        "{DID_CHANGE} {} {} {texts:?}",
+                        c.text_document.uri.as_str(),
+                        c.text_document.version
+                    )
                 }
-                let params = r.params().unwrap();
-                let texts: Vec<&str> = params["contentChanges"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["text"].as_str().unwrap())
-                    .collect();
-                format!(
-                    "{} {} {} {texts:?}",
-                    r.method(),
-                    params["textDocument"]["uri"].as_str().unwrap(),
-                    params["textDocument"]["version"]
-                )
             })
             .collect()
     }
@@ -220,15 +164,12 @@ mod tests {
     }
 
     #[test]
-    fn the_merged_notification_is_a_change_tower_lsp_accepts() {
+    fn merged_changes_keep_their_texts_whole() {
         let a = "file:///a.md";
         let merged = coalesce(vec![change(a, 2, 0, "😀\r"), change(a, 3, 0, "\n中")]);
-        let [Message::Request(request)] = &merged[..] else {
+        let [Message::Change(params)] = &merged[..] else {
             panic!("not merged: {merged:?}");
         };
-        assert_eq!(request.id(), None);
-        let params: tower_lsp_server::ls_types::DidChangeTextDocumentParams =
-            serde_json::from_value(request.params().unwrap().clone()).unwrap();
         assert_eq!(params.text_document.version, 3);
         let texts: Vec<&str> = params
             .content_changes

@@ -189,8 +189,19 @@ pub fn diagnostic<'a>(
     encoding: Encoding,
 ) -> WireDiagnostic<'a> {
     let d = placed.diagnostic;
+    let (at, related_at) = match &placed.positions {
+        Some((at, related)) => (*at, related.clone()),
+        None => (
+            range(index, placed.range, encoding),
+            placed
+                .related
+                .iter()
+                .map(|&r| range(index, r, encoding))
+                .collect(),
+        ),
+    };
     WireDiagnostic {
-        range: range(index, placed.range, encoding),
+        range: at,
         severity: severity(d.severity),
         code: d.code.as_str(),
         source: "joint-review-lsp",
@@ -198,12 +209,9 @@ pub fn diagnostic<'a>(
         related_information: d
             .related
             .iter()
-            .zip(&placed.related)
-            .map(|(r, &at)| WireRelated {
-                location: WireLocation {
-                    uri,
-                    range: range(index, at, encoding),
-                },
+            .zip(related_at)
+            .map(|(r, range)| WireRelated {
+                location: WireLocation { uri, range },
                 message: &r.message,
             })
             .collect(),

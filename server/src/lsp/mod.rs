@@ -7,7 +7,7 @@
 //! - `memory.rs`: the memory of closed documents given back to the system.
 //! - `transport.rs`: the session: reads stdin, hands messages to tower-lsp's service in order
 //!   (malformed input does not end the connection), writes stdout.
-//! - `batch.rs`: messages read together go to tower-lsp together; a run of changes to one
+//! - `batch.rs`: messages read together are handled together; a run of changes to one
 //!   document as one.
 
 mod batch;
@@ -57,7 +57,9 @@ pub fn run_stdio() -> ExitCode {
         let (service, socket) = LspService::new(|client| server::Backend::new(client, outbox));
         let shutdown = service.inner().shutdown_flag();
         // On a worker, not this thread: a message read then wakes no other thread.
-        let session = tokio::spawn(transport.serve(service, socket, Duration::from_secs(2)));
+        let changes = service.inner().clone();
+        let session =
+            tokio::spawn(transport.serve(service, changes, socket, Duration::from_secs(2)));
         if let Err(e) = session.await {
             tracing::error!("the session stopped: {e}");
         }

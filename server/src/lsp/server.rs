@@ -2,9 +2,10 @@
 //! converting out.
 //!
 //! Ordering (design notes, section 2): a change is applied to the document synchronously, under
-//! a plain mutex, before the handler's first `.await`, so changes apply in the order received.
-//! The handler does not parse. Each version then gets two analyses, each from a task of its
-//! own, so the handler returns and the next change is read at once:
+//! a plain mutex, when the session reaches it ([`ApplyChange`], in line with the handlers
+//! before and after it), so changes apply in the order received. It does not parse. Each
+//! version then gets two analyses, each from a task of its own, so the session reads the next
+//! change at once:
 //! - the outline pass (headings from the lines, the outline rules; well under a millisecond
 //!   per thousand lines), run in place on its task's thread and published at once together
 //!   with the last full analysis's other diagnostics carried through the edits since;
@@ -28,7 +29,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::convert;
 use super::settings;
 use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, Placed, State};
-use super::transport::Outbox;
+use super::transport::{ApplyChange, Outbox};
 use crate::analysis::completion;
 use crate::analysis::hover;
 use crate::analysis::text::{Encoding, LineIndex};
@@ -174,7 +175,9 @@ impl Backend {
                 true => {
                     open.doc.adopt_tree(&analyzed.doc);
                     replaced = open.latest.replace(analyzed.clone());
-                    open.edits.retain(|(v, _)| *v > analyzed.version);
+                    // Its last reference is `replaced`'s, dropped off this thread.
+                    open.carried_places = None;
+                    open.edits.retain(|e| e.version > analyzed.version);
                     None
                 }
                 false => {
@@ -191,6 +194,7 @@ impl Backend {
         // A change from now on makes this publish useless: the next version's comes soon, and
         // converting this one would only delay it.
         let stale = || superseded.load(Ordering::Relaxed);
+        let places = carried.map(|c| c.places(encoding));
         let sent = async {
             let mut all: Vec<Placed> = analyzed
                 .analysis
@@ -198,8 +202,8 @@ impl Backend {
                 .iter()
                 .map(Placed::at_own_range)
                 .collect();
-            if let Some(carried) = &carried {
-                all.extend(carried.placed());
+            if let Some(places) = &places {
+                all.extend(places.placed());
                 all.sort_by_key(|p| (p.range.start, p.diagnostic.code));
             }
             if all.len() > MAX_PUBLISHED {
@@ -231,6 +235,13 @@ impl Backend {
             Some(params.diagnostics.len())
         }
         .await;
+        if let Some(places) = places {
+            // Not dropped under the lock: it may hold the last reference to a tree.
+            let _unused = match state::lock(&self.state).docs.get_mut(&uri) {
+                Some(open) => open.keep_places(places),
+                None => Some(places),
+            };
+        }
         match sent {
             Some(count) => tracing::debug!(
                 "published {count} diagnostics of version {} in {:?}",
@@ -398,6 +409,33 @@ impl Backend {
     }
 }
 
+impl ApplyChange for Backend {
+    /// Applied at once, before returning: see the module comment.
+    fn apply_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let version = {
+            let mut state = state::lock(&self.state);
+            let encoding = state.encoding;
+            let Some(open) = state.docs.get_mut(&uri) else {
+                tracing::warn!("change for a document that is not open: {}", uri.as_str());
+                return;
+            };
+            let version = params.text_document.version;
+            for change in convert::join_insertions(params.content_changes, encoding) {
+                let replaced = change
+                    .range
+                    .map(|range| convert::text_range(&open.doc, range, encoding));
+                let edit =
+                    state::Edit::apply(&mut open.doc, version, replaced, &change.text, encoding);
+                open.edits.push(edit);
+            }
+            open.new_version(version);
+            version
+        };
+        self.spawn_analyses(uri, version);
+    }
+}
+
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let offered = params
@@ -533,30 +571,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let uri = params.text_document.uri;
-        // Applied before any `.await`: see the module comment.
-        let version = {
-            let mut state = state::lock(&self.state);
-            let encoding = state.encoding;
-            let Some(open) = state.docs.get_mut(&uri) else {
-                tracing::warn!("change for a document that is not open: {}", uri.as_str());
-                return;
-            };
-            let version = params.text_document.version;
-            for change in convert::join_insertions(params.content_changes, encoding) {
-                let edit = match change.range {
-                    Some(range) => {
-                        let range = convert::text_range(&open.doc, range, encoding);
-                        open.doc.apply_change(range, &change.text)
-                    }
-                    None => open.doc.replace_all(&change.text),
-                };
-                open.edits.push((version, edit));
-            }
-            open.new_version(version);
-            version
-        };
-        self.spawn_analyses(uri, version);
+        // The session applies changes itself (`transport.rs`); one reaches here only if
+        // tower-lsp is handed one.
+        self.apply_change(params);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tower_lsp_server::ls_types::{ClientCapabilities, Uri};
+use tower_lsp_server::ls_types::{ClientCapabilities, Position, Range, Uri};
 
 use crate::analysis::config::Config;
 use crate::analysis::diagnostics::Diagnostic;
 use crate::analysis::document::Document;
 use crate::analysis::markdown::InlineCache;
-use crate::analysis::text::{Encoding, TextChange, TextRange};
+use crate::analysis::text::{Encoding, LineIndex, TextChange, TextRange};
 use crate::analysis::{analyze, analyze_outline_unless, Analysis, Pass};
 
 /// An analysis together with the document version it was made from.
@@ -32,9 +32,11 @@ pub struct OpenDocument {
     pub cache: Arc<Mutex<InlineCache>>,
     /// The same for the outline pass (its own, so it never waits for a full analysis).
     pub outline_cache: Arc<Mutex<InlineCache>>,
-    /// The edits since `latest`, with the version each made: they carry its diagnostics to
-    /// the current text until the next full analysis.
-    pub edits: Vec<(i32, TextChange)>,
+    /// The edits since `latest`: they carry its diagnostics to the current text until the
+    /// next full analysis.
+    pub edits: Vec<Edit>,
+    /// Where `latest`'s carried diagnostics were at the last publish (see [`CarriedPlaces`]).
+    pub carried_places: Option<CarriedPlaces>,
     /// What was last published: its version, and whether it was the last for that version
     /// (the full analysis).
     pub published: Option<(i32, bool)>,
@@ -56,6 +58,7 @@ impl OpenDocument {
             cache: Arc::default(),
             outline_cache: Arc::default(),
             edits: Vec::new(),
+            carried_places: None,
             published: None,
             full_cost: None,
             last_change: Instant::now(),
@@ -77,22 +80,107 @@ impl OpenDocument {
     }
 
     /// The latest full analysis's diagnostics that the outline pass does not make, to be
-    /// carried through the edits since to the current text (see [`Carried::placed`]).
-    pub fn carried(&self) -> Option<Carried> {
+    /// carried through the edits since to the current text (see [`Carried::places`]). Takes
+    /// the places of the last publish, to be given back with [`Self::keep_places`].
+    pub fn carried(&mut self) -> Option<Carried> {
         let latest = self
             .latest
             .as_ref()
             .filter(|l| l.analysis.pass == Pass::Full)?;
-        let edits = self
-            .edits
-            .iter()
-            .filter(|(v, _)| *v > latest.version)
-            .map(|(_, e)| *e)
-            .collect();
+        let places = self
+            .carried_places
+            .take()
+            .filter(|p| Arc::ptr_eq(&p.from, latest));
+        let since = self.edits.partition_point(|e| e.version <= latest.version);
+        let done = places.as_ref().map_or(0, |p| p.through);
         Some(Carried {
             from: latest.clone(),
-            edits,
+            edits: self.edits[since..].iter().skip(done).copied().collect(),
+            places,
         })
+    }
+
+    /// Keeps `places` for the next publish if they are still of the latest full analysis, else
+    /// gives them back.
+    #[must_use]
+    pub fn keep_places(&mut self, places: CarriedPlaces) -> Option<CarriedPlaces> {
+        if self
+            .latest
+            .as_ref()
+            .is_some_and(|l| Arc::ptr_eq(l, &places.from))
+        {
+            self.carried_places = Some(places);
+            return None;
+        }
+        Some(places)
+    }
+}
+
+/// An edit since the latest full analysis: the version it made, its bytes, and where the text
+/// it replaced ended and its new text ends, in the client's positions.
+#[derive(Clone, Copy, Debug)]
+pub struct Edit {
+    pub version: i32,
+    pub change: TextChange,
+    pub old_end: Position,
+    pub new_end: Position,
+}
+
+impl Edit {
+    /// Puts `text` in place of `replaced` (the whole text when `None`) in `doc`, as `version`.
+    pub fn apply(
+        doc: &mut Document,
+        version: i32,
+        replaced: Option<TextRange>,
+        text: &str,
+        encoding: Encoding,
+    ) -> Edit {
+        let end_of = |doc: &Document, offset| {
+            super::convert::position(&LineIndex::new(doc.rope()), offset, encoding)
+        };
+        let old_end = end_of(doc, replaced.map_or(doc.len(), |r| r.end));
+        let change = match replaced {
+            Some(range) => doc.apply_change(range, text),
+            None => doc.replace_all(text),
+        };
+        Edit {
+            version,
+            change,
+            old_end,
+            new_end: end_of(doc, change.new_end),
+        }
+    }
+
+    /// Where a position after the replaced text is after the edit: on the replaced text's last
+    /// line, as far from the new text's end; on a later line, the same column, the lines
+    /// moved by as many as the edit added or removed.
+    fn moved(&self, p: Position) -> Position {
+        if p.line == self.old_end.line {
+            Position {
+                line: self.new_end.line,
+                character: self.new_end.character
+                    + p.character.saturating_sub(self.old_end.character),
+            }
+        } else {
+            Position {
+                line: p.line.saturating_sub(self.old_end.line) + self.new_end.line,
+                character: p.character,
+            }
+        }
+    }
+
+    /// Where `range` (at `at`) is after the edit, in bytes and in positions; `None` when the
+    /// edit touches it (see [`TextRange::after_edit`]).
+    fn carry(&self, range: TextRange, at: Range) -> Option<(TextRange, Range)> {
+        let moved = range.after_edit(self.change)?;
+        if range.end < self.change.start {
+            return Some((moved, at));
+        }
+        let at = Range {
+            start: self.moved(at.start),
+            end: self.moved(at.end),
+        };
+        Some((moved, at))
     }
 }
 
@@ -103,6 +191,8 @@ pub struct Placed<'a> {
     pub range: TextRange,
     /// The ranges of `diagnostic.related`, in order.
     pub related: Vec<TextRange>,
+    /// `range` and `related` in the client's positions, when they are known already.
+    pub positions: Option<(Range, Vec<Range>)>,
 }
 
 impl<'a> Placed<'a> {
@@ -111,34 +201,113 @@ impl<'a> Placed<'a> {
             diagnostic,
             range: diagnostic.range,
             related: diagnostic.related.iter().map(|r| r.range).collect(),
+            positions: None,
         }
     }
 }
 
-/// A full analysis's diagnostics and the edits made since it.
+/// A full analysis's diagnostics, the edits made since it, and where they were last placed.
 pub struct Carried {
     from: Arc<Analyzed>,
-    edits: Vec<TextChange>,
+    /// The edits since `from` that `places` has not been carried through.
+    edits: Vec<Edit>,
+    places: Option<CarriedPlaces>,
 }
 
 impl Carried {
-    /// The diagnostics the outline pass does not make, carried through the edits; those an
-    /// edit touched are left out (the next full analysis has them).
+    /// The places of the diagnostics the outline pass does not make, carried through the
+    /// edits since the full analysis.
+    pub fn places(self, encoding: Encoding) -> CarriedPlaces {
+        let mut places = self
+            .places
+            .unwrap_or_else(|| CarriedPlaces::new(self.from, encoding));
+        for edit in &self.edits {
+            places.carry(edit);
+        }
+        places
+    }
+}
+
+/// Where a full analysis's diagnostics (those the outline pass does not make) lie after the
+/// first `through` edits since, in bytes and in the client's positions; those an edit touched
+/// are left out (the next full analysis has them).
+///
+/// Each publish carries them through the edits since the last one, moving byte offsets and
+/// positions alike (as an editor moves its markers), instead of converting every offset
+/// again: on a document with a few hundred of them, converting (two rope lookups and a count
+/// of the column each) was most of a keystroke's cost, and grew with the document.
+pub struct CarriedPlaces {
+    from: Arc<Analyzed>,
+    through: usize,
+    /// By the index of the diagnostic in `from`.
+    places: Vec<Option<Place>>,
+}
+
+struct Place {
+    range: TextRange,
+    at: Range,
+    /// The related ranges, in order.
+    related: Vec<(TextRange, Range)>,
+}
+
+impl CarriedPlaces {
+    /// At the full analysis's own text.
+    fn new(from: Arc<Analyzed>, encoding: Encoding) -> Self {
+        let index = LineIndex::new(from.doc.rope());
+        let at = |range| super::convert::range(&index, range, encoding);
+        let places = from
+            .analysis
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (!d.code.is_outline()).then(|| Place {
+                    range: d.range,
+                    at: at(d.range),
+                    related: d.related.iter().map(|r| (r.range, at(r.range))).collect(),
+                })
+            })
+            .collect();
+        CarriedPlaces {
+            from,
+            through: 0,
+            places,
+        }
+    }
+
+    fn carry(&mut self, edit: &Edit) {
+        for slot in &mut self.places {
+            let Some(place) = slot else {
+                continue;
+            };
+            let carried = (|| {
+                let (range, at) = edit.carry(place.range, place.at)?;
+                let related = place
+                    .related
+                    .iter()
+                    .map(|&(r, at)| edit.carry(r, at))
+                    .collect::<Option<_>>()?;
+                Some(Place { range, at, related })
+            })();
+            *slot = carried;
+        }
+        self.through += 1;
+    }
+
+    /// The diagnostics placed.
     pub fn placed(&self) -> impl Iterator<Item = Placed<'_>> {
         self.from
             .analysis
             .diagnostics
             .iter()
-            .filter(|d| !d.code.is_outline())
-            .filter_map(|d| {
-                let mut placed = Placed::at_own_range(d);
-                for &edit in &self.edits {
-                    placed.range = placed.range.after_edit(edit)?;
-                    for r in &mut placed.related {
-                        *r = r.after_edit(edit)?;
-                    }
-                }
-                Some(placed)
+            .zip(&self.places)
+            .filter_map(|(diagnostic, place)| {
+                let place = place.as_ref()?;
+                Some(Placed {
+                    diagnostic,
+                    range: place.range,
+                    related: place.related.iter().map(|&(r, _)| r).collect(),
+                    positions: Some((place.at, place.related.iter().map(|&(_, at)| at).collect())),
+                })
             })
     }
 }
@@ -321,5 +490,72 @@ mod tests {
         let request = job(&open, Pass::Full);
         open.new_version(3);
         assert_eq!(request.run().version, 2);
+    }
+
+    /// Diagnostics carried through edits, a publish after each edit or after a few, are at
+    /// the positions a conversion of their carried offsets in the edited text gives, in every
+    /// encoding: edits that add and remove line breaks (CR, LF, CRLF, and CR and LF joined
+    /// into one or split), emoji and CJK text.
+    #[test]
+    fn carried_places_are_where_the_edited_text_puts_them() {
+        // A real document whose lines end in CRLF in places, with emoji and CJK text, and
+        // many links to no heading (each a diagnostic of the full analysis).
+        let text: String = crate::analysis::fixture::REAL_DOCUMENTS[3]
+            .1
+            .split_inclusive('\n')
+            .enumerate()
+            .map(|(i, line)| match i % 5 {
+                0 => line.replace('\n', "\r\n"),
+                1 => format!("😀中{line}"),
+                2 if line.len() > 20 && !line.starts_with(['#', '|', ' ']) => {
+                    line.replace('\n', " [中](#nowhere) 😀\n")
+                }
+                _ => line.to_string(),
+            })
+            .collect();
+        let mut open = OpenDocument::new(&text, 1);
+        let analyzed = Arc::new(job(&open, Pass::Full).run());
+        let inserted = ["x", "\n", "\r", "\r\n", "😀", "中文", "", "a\nb", "\n\r"];
+        let (mut compared, mut moved) = (0, 0);
+        for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            for seed in 1..=8 {
+                let mut random = crate::analysis::fixture::random_below(seed);
+                open.doc = Document::new(&text);
+                open.latest = Some(analyzed.clone());
+                open.edits.clear();
+                open.carried_places = None;
+                let mut version = 1;
+                for _ in 0..12 {
+                    for _ in 0..1 + random(3) {
+                        let len = open.doc.len();
+                        let start = open.doc.floor_char_boundary(random(len));
+                        let end = open.doc.floor_char_boundary((start + random(6)).min(len));
+                        version += 1;
+                        let edit = Edit::apply(
+                            &mut open.doc,
+                            version,
+                            Some(TextRange::new(start, end)),
+                            inserted[random(inserted.len())],
+                            encoding,
+                        );
+                        open.edits.push(edit);
+                    }
+                    let places = open.carried().expect("a full analysis").places(encoding);
+                    let index = LineIndex::new(open.doc.rope());
+                    let at = |r| super::super::convert::range(&index, r, encoding);
+                    for placed in places.placed() {
+                        let (range, related) = placed.positions.clone().unwrap();
+                        assert_eq!(range, at(placed.range), "{encoding:?} seed {seed}");
+                        let fresh: Vec<Range> = placed.related.iter().map(|&r| at(r)).collect();
+                        assert_eq!(related, fresh, "{encoding:?} seed {seed}");
+                        compared += 1;
+                        moved += usize::from(placed.range != placed.diagnostic.range);
+                    }
+                    assert!(open.keep_places(places).is_none());
+                }
+            }
+        }
+        // Not vacuous: thousands compared, many of them after they moved.
+        assert!(compared > 1000 && moved > 1000, "{compared} {moved}");
     }
 }

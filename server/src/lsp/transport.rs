@@ -6,8 +6,10 @@
 //!   frame and the server would hear nothing more. Here a [`Decoder`] never gives up.
 //! - Each message is parsed once, here. Behind a framing layer of our own, tower-lsp's loop
 //!   parsed every message a second time, and a burst of changes cost a dispatch each.
-//! - A burst of changes that arrived while the server was busy is handed over as one change
-//!   (see [`Transport::serve`] and `batch`).
+//! - A change is parsed into its typed parameters and applied by the session itself
+//!   ([`ApplyChange`]), not through tower-lsp's router, which would parse it again.
+//! - A burst of changes that arrived while the server was busy is applied as one change (see
+//!   [`Transport::serve`] and `batch`).
 //!
 //! What the decoder accepts:
 //! - Headers: a block of `Name: value` lines ended by an empty line; `Content-Length` is
@@ -42,13 +44,17 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use futures::future::Either;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
+use tower_lsp_server::ls_types::DidChangeTextDocumentParams;
 use tower_lsp_server::ClientSocket;
 use tower_service::Service;
 
@@ -307,6 +313,49 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub enum Message {
     Response(Response),
     Request(Request),
+    /// A `textDocument/didChange` notification, parsed straight into its parameters: the
+    /// session applies it itself (see [`ApplyChange`]).
+    Change(DidChangeTextDocumentParams),
+}
+
+/// What the session does with a change instead of handing it to tower-lsp's service: apply it
+/// at once, as the server's `didChange` handler would (before any later message is handled).
+///
+/// A keystroke is the message a server gets most, and the one that must be fastest. Through
+/// the service, a change was parsed into a `serde_json::Value` here and again into its typed
+/// parameters by tower-lsp's router, and a burst of them merged as `Value`s: together, most of
+/// what a burst costs beyond one keystroke. tower-lsp's router would only deliver it once the
+/// server is initialized and not shut down; the session checks the same.
+pub trait ApplyChange: Clone + Send + 'static {
+    fn apply_change(&self, change: DidChangeTextDocumentParams);
+}
+
+const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
+
+/// `text` as a `didChange` notification that tower-lsp would accept, in one parse; `None` for
+/// anything else (a different method, a request id, parameters tower-lsp would refuse), which
+/// then takes the general path.
+fn as_change(text: &str) -> Option<DidChangeTextDocumentParams> {
+    /// The field is there, whatever its value (`"id": null` makes a request too).
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| true)
+    }
+    #[derive(serde::Deserialize)]
+    struct Notification<'a> {
+        #[serde(borrow)]
+        jsonrpc: Cow<'a, str>,
+        #[serde(borrow)]
+        method: Cow<'a, str>,
+        #[serde(default, deserialize_with = "present")]
+        id: bool,
+        params: DidChangeTextDocumentParams,
+    }
+    // Cheap to rule out: most messages are not changes, and each is searched once.
+    if !text.contains(DID_CHANGE) {
+        return None;
+    }
+    let change: Notification = serde_json::from_str(text).ok()?;
+    (change.jsonrpc == "2.0" && change.method == DID_CHANGE && !change.id).then_some(change.params)
 }
 
 /// Checks one message body: the message to forward, or why not. Before the server is
@@ -330,6 +379,9 @@ pub fn validate(body: Vec<u8>, initialized: bool) -> Event {
             fixed
         }
     };
+    if let Some(change) = as_change(&text) {
+        return Event::Message(Message::Change(change));
+    }
     // One parse for a valid request (bodies can be megabytes); the reasons only on failure.
     // A response parses as a request without a method (tower-lsp's `Request` defaults it), so
     // those are tried as responses.
@@ -590,10 +642,16 @@ impl<R: AsyncRead + Unpin> Transport<R> {
     /// input still to come. Each handler's future is first polled in that order, before any
     /// later one: a change is applied before a later request reads the document, as tower-lsp's
     /// own loop does.
-    pub async fn serve<S>(self, mut service: S, client: ClientSocket, limit: Duration)
-    where
+    pub async fn serve<S, A>(
+        self,
+        mut service: S,
+        changes: A,
+        client: ClientSocket,
+        limit: Duration,
+    ) where
         S: Service<Request, Response = Option<Response>>,
         S::Error: std::fmt::Display,
+        A: ApplyChange,
     {
         let Transport {
             mut reader,
@@ -605,6 +663,8 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         let mut input = Input::default();
         let mut chunk = vec![0; 64 * 1024];
         let mut reading = true;
+        // A `shutdown` request was handed over: tower-lsp drops notifications from then on.
+        let mut shut_down = false;
         let mut deadline = None;
         loop {
             if !reading && in_flight.is_empty() {
@@ -661,9 +721,26 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                         input.ended();
                     }
                     for message in input.take() {
-                        match message {
-                            Message::Request(request) => {
-                                let exit = request.method() == "exit";
+                        let request = match message {
+                            Message::Request(request) => Either::Left(request),
+                            Message::Change(change) if input.initialized && !shut_down => {
+                                Either::Right(change)
+                            }
+                            Message::Change(_) => {
+                                tracing::warn!("change dropped: the server is not initialized, or shut down");
+                                continue;
+                            }
+                            Message::Response(response) => {
+                                if let Err(e) = from_client.send(response).await {
+                                    tracing::error!("{e}");
+                                }
+                                continue;
+                            }
+                        };
+                        {
+                            {
+                                let exit = matches!(&request, Either::Left(r) if r.method() == "exit");
+                                shut_down |= matches!(&request, Either::Left(r) if r.method() == "shutdown");
                                 let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
                                 if let Err(e) = ready {
                                     tracing::error!("{e}");
@@ -680,16 +757,22 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                                         let _ = frames.send(Out::Frame(answer)).await;
                                     }
                                 }
-                                in_flight.push(service.call(request));
+                                in_flight.push(match request {
+                                    Either::Left(request) => Either::Left(service.call(request)),
+                                    // Applied when first polled: in order with the handlers
+                                    // before and after it.
+                                    Either::Right(change) => {
+                                        let changes = changes.clone();
+                                        Either::Right(futures::future::lazy(move |_| {
+                                            changes.apply_change(change);
+                                            Ok(None)
+                                        }))
+                                    }
+                                });
                                 if exit {
                                     // The rest is not read: some clients keep stdin open.
                                     reading = false;
                                     break;
-                                }
-                            }
-                            Message::Response(response) => {
-                                if let Err(e) = from_client.send(response).await {
-                                    tracing::error!("{e}");
                                 }
                             }
                         }
@@ -931,6 +1014,9 @@ pub(crate) mod tests {
                 Event::Message(Message::Response(r)) => {
                     format!("message {}", serde_json::to_value(r).unwrap())
                 }
+                Event::Message(Message::Change(c)) => {
+                    format!("change {}", serde_json::to_value(c).unwrap())
+                }
                 Event::Reply { id, code, .. } => format!("reply {id} {code}"),
                 Event::Skipped(_) => "skipped".to_string(),
             })
@@ -1070,6 +1156,40 @@ pub(crate) mod tests {
         }
     }
 
+    /// A change tower-lsp would deliver is typed at once; anything else that looks like one
+    /// takes the general path, and is refused or delivered as tower-lsp would.
+    #[test]
+    fn changes_are_typed_when_tower_lsp_would_deliver_them() {
+        let params = r#"{"textDocument":{"uri":"file:///a.md","version":2},"contentChanges":[{"text":"\ud83d x"}]}"#;
+        let with = |head: &str| format!(r#"{{"jsonrpc":"2.0",{head}"params":{params}}}"#);
+        let mut input = Vec::new();
+        for head in [
+            r#""method":"textDocument/didChange","#,
+            // An id makes it a request, even a null one.
+            r#""id":null,"method":"textDocument/didChange","#,
+            r#""id":4,"method":"textDocument/didChange","#,
+            r#""method":"textDocument/didChangeWatchedFiles","#,
+            r#""jsonrpc":"1.0","method":"textDocument/didChange","#,
+        ] {
+            input.extend(message(&with(head)));
+        }
+        // No version: tower-lsp would refuse the parameters.
+        input.extend(message(
+            r#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"textDocument":{"uri":"file:///a.md"},"contentChanges":[]}}"#,
+        ));
+        expect_test::expect![[r#"
+            [
+                "change {\"contentChanges\":[{\"text\":\"� x\"}],\"textDocument\":{\"uri\":\"file:///a.md\",\"version\":2}}",
+                "message {\"id\":null,\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"contentChanges\":[{\"text\":\"� x\"}],\"textDocument\":{\"uri\":\"file:///a.md\",\"version\":2}}}",
+                "message {\"id\":4,\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"contentChanges\":[{\"text\":\"� x\"}],\"textDocument\":{\"uri\":\"file:///a.md\",\"version\":2}}}",
+                "message {\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChangeWatchedFiles\",\"params\":{\"contentChanges\":[{\"text\":\"� x\"}],\"textDocument\":{\"uri\":\"file:///a.md\",\"version\":2}}}",
+                "skipped",
+                "message {\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"contentChanges\":[],\"textDocument\":{\"uri\":\"file:///a.md\"}}}",
+            ]
+        "#]]
+        .assert_debug_eq(&kinds(&events(&input)));
+    }
+
     #[test]
     fn lone_surrogates_become_replacement_characters() {
         assert_eq!(
@@ -1159,7 +1279,9 @@ pub(crate) mod tests {
         let (service, socket) = tower_lsp_server::LspService::new(|client| {
             super::super::server::Backend::new(client, outbox)
         });
-        let serving = tokio::spawn(transport.serve(service, socket, Duration::from_secs(5)));
+        let changes = service.inner().clone();
+        let serving =
+            tokio::spawn(transport.serve(service, changes, socket, Duration::from_secs(5)));
         (client, client_out, serving)
     }
 
