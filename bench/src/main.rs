@@ -34,11 +34,12 @@ const USAGE: &str = "usage: joint-review-bench [--peers] [--server PATH] [--only
 const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
 /// Keystrokes sent back to back in a burst.
 const BURST: usize = 50;
-/// Bursts timed (one for a peer). As many as [`PAUSED`]: their p95s compare like with like
-/// (the slowest of 10 bursts is over the p95 of the same distribution two times in five).
-const BURSTS: usize = 40;
+/// Bursts timed (one for a peer). As many as [`PAUSED`], taken in turn with them, so that
+/// their p95s compare like with like (the slowest of 10 bursts is over the p95 of the same
+/// distribution two times in five).
+const BURSTS: usize = 100;
 /// Single keystrokes sent each after a pause, as the burst is.
-const PAUSED: usize = 40;
+const PAUSED: usize = 100;
 /// The pause: a server (and a virtual machine's CPU) that has been idle for a while takes
 /// longer to wake than one answering keystrokes back to back, so the burst, which follows a
 /// pause, is compared with keystrokes that do too.
@@ -334,26 +335,27 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     });
     c.drain(PAUSE);
 
-    // Single keystrokes after a pause.
-    let mut samples = Vec::with_capacity(PAUSED);
-    for _ in 0..PAUSED {
-        version += 1;
-        samples.push(type_one(&mut c, version, col, typed.next().unwrap()));
-        col += 1;
-        c.drain(PAUSE);
-    }
-    let after_pause = Summary::of(&samples).expect("PAUSED > 0");
-
-    // Bursts, each after a pause: changes back to back, then diagnostics for the last one.
+    // Single keystrokes and bursts (changes back to back, then diagnostics for the last one),
+    // each after a pause, taken in turn so that both meet the machine in the same state.
     let bursts = if server.name == "joint-review-lsp" {
         BURSTS
     } else {
         // A peer may take seconds per burst (it publishes every version).
         1
     };
+    let mut paused = Vec::with_capacity(PAUSED);
     let mut samples = Vec::with_capacity(bursts);
     let published = Cell::new(0);
-    for _ in 0..bursts {
+    for i in 0..PAUSED.max(bursts) {
+        if i < PAUSED {
+            version += 1;
+            paused.push(type_one(&mut c, version, col, typed.next().unwrap()));
+            col += 1;
+            c.drain(PAUSE);
+        }
+        if i >= bursts {
+            continue;
+        }
         let first = version + 1;
         let mut last_sent = Instant::now();
         for _ in 0..BURST {
@@ -374,6 +376,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         samples.push(at - last_sent);
         c.drain(PAUSE);
     }
+    let after_pause = Summary::of(&paused).expect("PAUSED > 0");
     let burst = Summary::of(&samples).expect("at least one burst");
     let burst_published = published.get() as f64 / bursts as f64;
 

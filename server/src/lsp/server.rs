@@ -229,8 +229,23 @@ impl Backend {
             if stale() {
                 return None;
             }
+            let mut frames = Outbox::frame(PublishDiagnostics::METHOD, &params)?;
+            if notify {
+                let analysed = convert::AnalysedParams {
+                    uri: uri.clone(),
+                    version: analyzed.version,
+                    pass: match analyzed.analysis.pass {
+                        Pass::Outline => "outline",
+                        Pass::Full => "full",
+                    }
+                    .to_string(),
+                    last,
+                };
+                frames.extend(Outbox::frame(convert::Analysed::METHOD, &analysed)?);
+            }
+            // Replaced by the next publish if not written by then, dropped if superseded.
             self.outbox
-                .notify(PublishDiagnostics::METHOD, &params)
+                .latest(uri.as_str(), frames, Some(superseded.clone()))
                 .await;
             Some(params.diagnostics.len())
         }
@@ -249,19 +264,6 @@ impl Backend {
                 started.elapsed()
             ),
             None => tracing::debug!("version {} superseded: not published", analyzed.version),
-        }
-        if notify && sent.is_some() {
-            let params = convert::AnalysedParams {
-                uri: uri.clone(),
-                version: analyzed.version,
-                pass: match analyzed.analysis.pass {
-                    Pass::Outline => "outline",
-                    Pass::Full => "full",
-                }
-                .to_string(),
-                last,
-            };
-            self.outbox.notify(convert::Analysed::METHOD, &params).await;
         }
         if let Some(replaced) = replaced {
             // Off the async threads, which read the next change meanwhile.
@@ -589,9 +591,10 @@ impl LanguageServer for Backend {
             version: None,
             diagnostics: Vec::new(),
         };
-        self.outbox
-            .notify(PublishDiagnostics::METHOD, &cleared)
-            .await;
+        // In place of a publish of the document not yet written.
+        if let Some(frame) = Outbox::frame(PublishDiagnostics::METHOD, &cleared) {
+            self.outbox.latest(uri.as_str(), frame, None).await;
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -40,8 +40,14 @@
 //! serialises them straight into a frame. Through tower-lsp's `Client`, a publish of a few
 //! hundred diagnostics was built as a `serde_json::Value` tree and serialised from it: most of
 //! a keystroke's cost on a large document.
+//! A document's publish not yet written when its next publish comes is replaced by it
+//! ([`Outbox::latest`]): a client that reads slower than the server publishes gets the newest
+//! diagnostics, not a backlog of stale ones.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::Either;
@@ -534,14 +540,84 @@ fn error_response(id: Value, code: i64, message: &str) -> Vec<u8> {
 pub struct Transport<R> {
     reader: R,
     writer: JoinHandle<()>,
-    frames: mpsc::Sender<Out>,
+    outbox: Outbox,
 }
 
 /// Sends the server's notifications to the output without going through tower-lsp (see the
-/// module comment). Frames keep the order in which they were sent.
+/// module comment). Frames keep the order in which they were sent, except those replaced
+/// before they were written (see [`Outbox::latest`]).
 #[derive(Clone)]
 pub struct Outbox {
     frames: mpsc::Sender<Out>,
+    latest: Latest,
+}
+
+/// The frames queued under each key by [`Outbox::latest`], not yet written.
+type Latest = Arc<Mutex<HashMap<String, Pending>>>;
+
+/// Frames queued by [`Outbox::latest`]: dropped unwritten once `stale` is set.
+struct Pending {
+    frames: Vec<u8>,
+    stale: Option<Arc<AtomicBool>>,
+}
+
+/// The output queue, as the writer reads it.
+struct Queue {
+    queue: mpsc::Receiver<Out>,
+    latest: Latest,
+}
+
+/// The output of a session: where frames are sent, and the queue the writer takes them from.
+fn output() -> (Outbox, Queue) {
+    let (frames, queue) = mpsc::channel(64);
+    let latest = Latest::default();
+    let outbox = Outbox {
+        frames,
+        latest: latest.clone(),
+    };
+    (outbox, Queue { queue, latest })
+}
+
+impl Queue {
+    /// The next bytes to write; `None` at the end.
+    async fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let out = self.queue.recv().await;
+            if let Some(bytes) = self.take(out?) {
+                return bytes;
+            }
+        }
+    }
+
+    /// [`next`](Self::next) for a thread of its own.
+    fn next_blocking(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let out = self.queue.blocking_recv();
+            if let Some(bytes) = self.take(out?) {
+                return bytes;
+            }
+        }
+    }
+
+    /// What `out` asks to write: `Some(None)` to stop, `None` when there is nothing (already
+    /// written with an earlier mark).
+    fn take(&self, out: Out) -> Option<Option<Vec<u8>>> {
+        match out {
+            Out::Frame(bytes) => Some(Some(bytes)),
+            Out::Latest(key) => {
+                let pending = lock(&self.latest).remove(&key)?;
+                let stale = pending.stale.is_some_and(|s| s.load(Ordering::Relaxed));
+                (!stale).then_some(Some(pending.frames))
+            }
+            Out::Stop => Some(None),
+        }
+    }
+}
+
+fn lock(latest: &Latest) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+    latest
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(serde::Serialize)]
@@ -554,23 +630,49 @@ struct Notification<'a, P> {
 impl Outbox {
     /// Queues the notification `method` with `params`; false once the output is closed.
     pub async fn notify<P: serde::Serialize>(&self, method: &str, params: &P) -> bool {
-        let body = match serde_json::to_vec(&Notification {
+        let Some(frame) = Self::frame(method, params) else {
+            return false;
+        };
+        self.frames.send(Out::Frame(frame)).await.is_ok()
+    }
+
+    /// The notification `method` with `params` as a frame; `None` (logged) if it cannot be
+    /// serialised.
+    pub fn frame<P: serde::Serialize>(method: &str, params: &P) -> Option<Vec<u8>> {
+        match serde_json::to_vec(&Notification {
             jsonrpc: "2.0",
             method,
             params,
         }) {
-            Ok(body) => body,
+            Ok(body) => Some(frame(&body)),
             Err(e) => {
                 tracing::error!("cannot serialise {method}: {e}");
-                return false;
+                None
             }
-        };
-        self.frames.send(Out::Frame(frame(&body))).await.is_ok()
+        }
+    }
+
+    /// Queues `frames` (whole ones, see [`frame`](Self::frame)) under `key`, in place of those
+    /// queued under it and not yet written: a document's diagnostics, whose every publish
+    /// replaces the last. When the client reads slower than they come (a burst of keystrokes
+    /// in a document with hundreds of diagnostics: tens of kilobytes each), only the newest is
+    /// written, where the oldest of those it replaces was queued. They are dropped unwritten if
+    /// `stale` is set by the time the writer comes to them (a newer version is on its way).
+    /// False once the output is closed.
+    pub async fn latest(&self, key: &str, frames: Vec<u8>, stale: Option<Arc<AtomicBool>>) -> bool {
+        let pending = Pending { frames, stale };
+        if lock(&self.latest).insert(key.to_owned(), pending).is_some() {
+            // Its mark is still queued.
+            return !self.frames.is_closed();
+        }
+        self.frames.send(Out::Latest(key.to_owned())).await.is_ok()
     }
 }
 
 enum Out {
     Frame(Vec<u8>),
+    /// The frames queued under this key by [`Outbox::latest`], if not written already.
+    Latest(String),
     /// Everything queued before this is written: stop.
     Stop,
 }
@@ -602,12 +704,12 @@ impl Transport<StdinReader> {
             current: Vec::new(),
             at: 0,
         };
-        let (frames, queue) = mpsc::channel(64);
+        let (outbox, queue) = output();
         let writer = tokio::task::spawn_blocking(move || write_stdout(queue));
         Transport {
             reader: stdin,
             writer,
-            frames,
+            outbox,
         }
     }
 }
@@ -615,20 +717,18 @@ impl Transport<StdinReader> {
 impl<R: AsyncRead + Unpin> Transport<R> {
     /// On any async streams (test pipes).
     pub fn new<W: AsyncWrite + Unpin + Send + 'static>(reader: R, writer: W) -> Self {
-        let (frames, queue) = mpsc::channel(64);
+        let (outbox, queue) = output();
         let writer = tokio::spawn(write_output(queue, writer));
         Transport {
             reader,
             writer,
-            frames,
+            outbox,
         }
     }
 
     /// Where the server's own notifications go.
     pub fn outbox(&self) -> Outbox {
-        Outbox {
-            frames: self.frames.clone(),
-        }
+        self.outbox.clone()
     }
 
     /// Runs the session: reads the input, hands each well-formed message to `service` (or,
@@ -656,8 +756,9 @@ impl<R: AsyncRead + Unpin> Transport<R> {
         let Transport {
             mut reader,
             writer,
-            frames,
+            outbox,
         } = self;
+        let frames = outbox.frames;
         let (mut to_client, mut from_client) = client.split();
         let mut in_flight = FuturesUnordered::new();
         let mut input = Input::default();
@@ -945,10 +1046,10 @@ impl AsyncRead for StdinReader {
 }
 
 /// [`write_output`] to stdout with blocking writes, on a thread the whole session.
-fn write_stdout(mut queue: mpsc::Receiver<Out>) {
+fn write_stdout(mut queue: Queue) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    while let Some(Out::Frame(frame)) = queue.blocking_recv() {
+    while let Some(frame) = queue.next_blocking() {
         if let Err(e) = stdout.write_all(&frame).and_then(|_| stdout.flush()) {
             tracing::error!("cannot write the output: {e}");
             return;
@@ -957,8 +1058,8 @@ fn write_stdout(mut queue: mpsc::Receiver<Out>) {
 }
 
 /// The only writer of the output: whole frames, one at a time.
-async fn write_output<W: AsyncWrite + Unpin>(mut queue: mpsc::Receiver<Out>, mut writer: W) {
-    while let Some(Out::Frame(frame)) = queue.recv().await {
+async fn write_output<W: AsyncWrite + Unpin>(mut queue: Queue, mut writer: W) {
+    while let Some(frame) = queue.next().await {
         let written = async {
             writer.write_all(&frame).await?;
             writer.flush().await
@@ -1318,6 +1419,46 @@ pub(crate) mod tests {
             next_body(&mut client_out).await,
             r#"{"jsonrpc":"2.0","method":"c","params":[1,2]}"#
         );
+    }
+
+    /// A publish queued while the writer is held up (the client is not reading) is replaced by
+    /// a later one under the same key: the client reads the newest only, in the place of the
+    /// first; the other frames keep their order. One that is stale when the writer comes to
+    /// it is dropped.
+    #[tokio::test]
+    async fn a_slow_reader_gets_the_newest_publish_only() {
+        let (_client, server_stdin) = tokio::io::duplex(1024);
+        let (server_stdout, mut client_out) = tokio::io::duplex(64);
+        let transport = Transport::new(server_stdin, server_stdout);
+        let outbox = transport.outbox();
+        // More than the pipe holds: the writer waits for the client.
+        assert!(outbox.notify("first", &"x".repeat(1000)).await);
+        let publish = |n: i32| Outbox::frame("publish", &n).unwrap();
+        assert!(outbox.latest("a", publish(1), None).await);
+        assert!(outbox.notify("between", &0).await);
+        assert!(outbox.latest("a", publish(2), None).await);
+        assert!(outbox.latest("b", publish(10), None).await);
+        assert!(outbox.latest("a", publish(3), None).await);
+        // Superseded before the writer comes to it: dropped.
+        let stale = Arc::new(AtomicBool::new(false));
+        assert!(outbox.latest("c", publish(20), Some(stale.clone())).await);
+        stale.store(true, Ordering::Relaxed);
+        assert!(outbox.notify("last", &0).await);
+        let mut bodies = Vec::new();
+        for _ in 0..5 {
+            let body: Value = serde_json::from_str(&next_body(&mut client_out).await).unwrap();
+            bodies.push(format!("{} {}", body["method"], body["params"]).replace('x', ""));
+        }
+        expect_test::expect![[r#"
+            [
+                "\"first\" \"\"",
+                "\"publish\" 3",
+                "\"between\" 0",
+                "\"publish\" 10",
+                "\"last\" 0",
+            ]
+        "#]]
+        .assert_debug_eq(&bodies);
     }
 
     /// The next frame's body from `from`.
