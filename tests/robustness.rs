@@ -85,6 +85,9 @@ fn requests_before_initialize_get_not_initialized_and_notifications_are_dropped(
     server.notify("joint/unknownNotification", json!({}));
     server.notify("$/setTrace", json!({ "value": "verbose" }));
     server.did_open(URI, 1, SMALL);
+    // The session applies changes itself: it drops them as tower-lsp would.
+    server.did_change(URI, 2, vec![json!({ "text": "# T\n" })]);
+    server.wait_stderr("the early change dropped", |e| e.contains("change dropped"));
     // A failed initialize (wrong parameter types) leaves the server uninitialized ...
     let error = server
         .request("initialize", json!({ "capabilities": "none" }))
@@ -138,6 +141,9 @@ fn requests_after_shutdown_are_invalid_and_exit_ends_with_zero() {
         .request("textDocument/hover", hover_params(URI, 0, 2))
         .unwrap_err();
     assert_eq!(code(&error), -32600, "{error}");
+    // A change after `shutdown` is dropped, as tower-lsp drops notifications then.
+    server.did_change(URI, 2, vec![json!({ "text": "# T\n" })]);
+    server.wait_stderr("the late change dropped", |e| e.contains("change dropped"));
     let error = server.request("shutdown", Value::Null).unwrap_err();
     assert_eq!(code(&error), -32600, "{error}");
     // Unknown methods stay unknown.
