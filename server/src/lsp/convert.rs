@@ -115,7 +115,16 @@ pub struct PublishDiagnostics<'a> {
     pub uri: &'a lsp::Uri,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
-    pub diagnostics: Vec<WireDiagnostic<'a>>,
+    pub diagnostics: Vec<Published<'a>>,
+}
+
+/// A diagnostic in a publish: built now, or as serialised for an earlier one (a carried
+/// diagnostic that has not moved since, see `state::CarriedPlaces`).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Published<'a> {
+    Built(WireDiagnostic<'a>),
+    Serialised(&'a serde_json::value::RawValue),
 }
 
 /// An `ls_types::Diagnostic`, borrowed (see [`PublishDiagnostics`]).
@@ -188,7 +197,6 @@ pub fn diagnostic<'a>(
     placed: &Placed<'a>,
     encoding: Encoding,
 ) -> WireDiagnostic<'a> {
-    let d = placed.diagnostic;
     let (at, related_at) = match &placed.positions {
         Some((at, related)) => (*at, related.clone()),
         None => (
@@ -200,6 +208,17 @@ pub fn diagnostic<'a>(
                 .collect(),
         ),
     };
+    diagnostic_at(uri, placed, at, related_at)
+}
+
+/// A diagnostic at `at`, its related ranges at `related_at`.
+pub fn diagnostic_at<'a>(
+    uri: &'a lsp::Uri,
+    placed: &Placed<'a>,
+    at: lsp::Range,
+    related_at: Vec<lsp::Range>,
+) -> WireDiagnostic<'a> {
+    let d = placed.diagnostic;
     WireDiagnostic {
         range: at,
         severity: severity(d.severity),

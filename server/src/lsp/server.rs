@@ -194,7 +194,11 @@ impl Backend {
         // A change from now on makes this publish useless: the next version's comes soon, and
         // converting this one would only delay it.
         let stale = || superseded.load(Ordering::Relaxed);
-        let places = carried.map(|c| c.places(encoding));
+        let places = carried.map(|c| {
+            let mut places = c.places(encoding);
+            places.serialise(&uri);
+            places
+        });
         let sent = async {
             let mut all: Vec<Placed> = analyzed
                 .analysis
@@ -223,7 +227,12 @@ impl Backend {
                 version: Some(analyzed.version),
                 diagnostics: all
                     .iter()
-                    .map(|p| convert::diagnostic(&index, &uri, p, encoding))
+                    .map(|p| match p.serialised {
+                        Some(serialised) => convert::Published::Serialised(serialised),
+                        None => convert::Published::Built(convert::diagnostic(
+                            &index, &uri, p, encoding,
+                        )),
+                    })
                     .collect(),
             };
             if stale() {

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use tower_lsp_server::ls_types::{ClientCapabilities, Position, Range, Uri};
 
 use crate::analysis::config::Config;
@@ -193,6 +194,8 @@ pub struct Placed<'a> {
     pub related: Vec<TextRange>,
     /// `range` and `related` in the client's positions, when they are known already.
     pub positions: Option<(Range, Vec<Range>)>,
+    /// The diagnostic as published there, when it is known already.
+    pub serialised: Option<&'a RawValue>,
 }
 
 impl<'a> Placed<'a> {
@@ -202,6 +205,7 @@ impl<'a> Placed<'a> {
             range: diagnostic.range,
             related: diagnostic.related.iter().map(|r| r.range).collect(),
             positions: None,
+            serialised: None,
         }
     }
 }
@@ -248,6 +252,8 @@ struct Place {
     at: Range,
     /// The related ranges, in order.
     related: Vec<(TextRange, Range)>,
+    /// The diagnostic as published at `at` (see [`CarriedPlaces::serialise`]).
+    serialised: Option<Box<RawValue>>,
 }
 
 impl CarriedPlaces {
@@ -264,6 +270,7 @@ impl CarriedPlaces {
                     range: d.range,
                     at: at(d.range),
                     related: d.related.iter().map(|r| (r.range, at(r.range))).collect(),
+                    serialised: None,
                 })
             })
             .collect();
@@ -281,16 +288,46 @@ impl CarriedPlaces {
             };
             let carried = (|| {
                 let (range, at) = edit.carry(place.range, place.at)?;
-                let related = place
+                let related: Vec<_> = place
                     .related
                     .iter()
                     .map(|&(r, at)| edit.carry(r, at))
                     .collect::<Option<_>>()?;
-                Some(Place { range, at, related })
+                let unmoved =
+                    at == place.at && related.iter().zip(&place.related).all(|(a, b)| a.1 == b.1);
+                Some(Place {
+                    range,
+                    at,
+                    related,
+                    serialised: place.serialised.take().filter(|_| unmoved),
+                })
             })();
             *slot = carried;
         }
         self.through += 1;
+    }
+
+    /// Serialises the diagnostics that moved since they were last (or were never), as
+    /// published for `uri`. Most do not move at a keystroke (those before it, and those after
+    /// it on later lines when no line break was typed), and serialising a few hundred was most
+    /// of what was left of a publish's cost.
+    pub fn serialise(&mut self, uri: &Uri) {
+        let diagnostics = &self.from.analysis.diagnostics;
+        for (diagnostic, slot) in diagnostics.iter().zip(&mut self.places) {
+            let Some(place) = slot.as_mut().filter(|p| p.serialised.is_none()) else {
+                continue;
+            };
+            let placed = Placed {
+                diagnostic,
+                range: place.range,
+                related: place.related.iter().map(|&(r, _)| r).collect(),
+                positions: None,
+                serialised: None,
+            };
+            let related_at = place.related.iter().map(|&(_, at)| at).collect();
+            let wire = super::convert::diagnostic_at(uri, &placed, place.at, related_at);
+            place.serialised = serde_json::value::to_raw_value(&wire).ok();
+        }
     }
 
     /// The diagnostics placed.
@@ -307,6 +344,7 @@ impl CarriedPlaces {
                     range: place.range,
                     related: place.related.iter().map(|&(r, _)| r).collect(),
                     positions: Some((place.at, place.related.iter().map(|&(_, at)| at).collect())),
+                    serialised: place.serialised.as_deref(),
                 })
             })
     }
@@ -470,6 +508,7 @@ pub fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::convert;
     use super::*;
 
     fn job(open: &OpenDocument, pass: Pass) -> Job {
@@ -494,8 +533,8 @@ mod tests {
 
     /// Diagnostics carried through edits, a publish after each edit or after a few, are at
     /// the positions a conversion of their carried offsets in the edited text gives, in every
-    /// encoding: edits that add and remove line breaks (CR, LF, CRLF, and CR and LF joined
-    /// into one or split), emoji and CJK text.
+    /// encoding, and serialised as they would be afresh: edits that add and remove line breaks
+    /// (CR, LF, CRLF, and CR and LF joined into one or split), emoji and CJK text.
     #[test]
     fn carried_places_are_where_the_edited_text_puts_them() {
         // A real document whose lines end in CRLF in places, with emoji and CJK text, and
@@ -513,6 +552,7 @@ mod tests {
                 _ => line.to_string(),
             })
             .collect();
+        let uri: Uri = "file:///review.md".parse().unwrap();
         let mut open = OpenDocument::new(&text, 1);
         let analyzed = Arc::new(job(&open, Pass::Full).run());
         let inserted = ["x", "\n", "\r", "\r\n", "😀", "中文", "", "a\nb", "\n\r"];
@@ -540,14 +580,28 @@ mod tests {
                         );
                         open.edits.push(edit);
                     }
-                    let places = open.carried().expect("a full analysis").places(encoding);
+                    let mut places = open.carried().expect("a full analysis").places(encoding);
+                    places.serialise(&uri);
                     let index = LineIndex::new(open.doc.rope());
-                    let at = |r| super::super::convert::range(&index, r, encoding);
+                    let at = |r| convert::range(&index, r, encoding);
                     for placed in places.placed() {
                         let (range, related) = placed.positions.clone().unwrap();
                         assert_eq!(range, at(placed.range), "{encoding:?} seed {seed}");
                         let fresh: Vec<Range> = placed.related.iter().map(|&r| at(r)).collect();
                         assert_eq!(related, fresh, "{encoding:?} seed {seed}");
+                        // As published: what serialising it afresh gives.
+                        let fresh = Placed {
+                            positions: None,
+                            serialised: None,
+                            related: placed.related.clone(),
+                            ..placed
+                        };
+                        let fresh = convert::diagnostic(&index, &uri, &fresh, encoding);
+                        assert_eq!(
+                            placed.serialised.unwrap().get(),
+                            serde_json::to_string(&fresh).unwrap(),
+                            "{encoding:?} seed {seed}"
+                        );
                         compared += 1;
                         moved += usize::from(placed.range != placed.diagnostic.range);
                     }
