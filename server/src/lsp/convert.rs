@@ -4,7 +4,7 @@
 use tower_lsp_server::ls_types as lsp;
 
 use super::state::Placed;
-use crate::analysis::diagnostics::{self, Severity};
+use crate::analysis::diagnostics::{self, Diagnostic, Severity};
 use crate::analysis::document::Document;
 use crate::analysis::text::{Encoding, LineCol, LineIndex, TextRange};
 use crate::analysis::{folding, symbols};
@@ -208,17 +208,16 @@ pub fn diagnostic<'a>(
                 .collect(),
         ),
     };
-    diagnostic_at(uri, placed, at, related_at)
+    diagnostic_at(uri, placed.diagnostic, at, related_at)
 }
 
 /// A diagnostic at `at`, its related ranges at `related_at`.
 pub fn diagnostic_at<'a>(
     uri: &'a lsp::Uri,
-    placed: &Placed<'a>,
+    d: &'a Diagnostic,
     at: lsp::Range,
     related_at: Vec<lsp::Range>,
 ) -> WireDiagnostic<'a> {
-    let d = placed.diagnostic;
     WireDiagnostic {
         range: at,
         severity: severity(d.severity),

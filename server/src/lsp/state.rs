@@ -317,15 +317,8 @@ impl CarriedPlaces {
             let Some(place) = slot.as_mut().filter(|p| p.serialised.is_none()) else {
                 continue;
             };
-            let placed = Placed {
-                diagnostic,
-                range: place.range,
-                related: place.related.iter().map(|&(r, _)| r).collect(),
-                positions: None,
-                serialised: None,
-            };
             let related_at = place.related.iter().map(|&(_, at)| at).collect();
-            let wire = super::convert::diagnostic_at(uri, &placed, place.at, related_at);
+            let wire = super::convert::diagnostic_at(uri, diagnostic, place.at, related_at);
             place.serialised = serde_json::value::to_raw_value(&wire).ok();
         }
     }

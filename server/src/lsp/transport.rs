@@ -582,9 +582,9 @@ impl Queue {
     /// The next bytes to write; `None` at the end.
     async fn next(&mut self) -> Option<Vec<u8>> {
         loop {
-            let out = self.queue.recv().await;
-            if let Some(bytes) = self.take(out?) {
-                return bytes;
+            let out = self.queue.recv().await?;
+            if let Some(bytes) = self.bytes_of(out)? {
+                return Some(bytes);
             }
         }
     }
@@ -592,25 +592,24 @@ impl Queue {
     /// [`next`](Self::next) for a thread of its own.
     fn next_blocking(&mut self) -> Option<Vec<u8>> {
         loop {
-            let out = self.queue.blocking_recv();
-            if let Some(bytes) = self.take(out?) {
-                return bytes;
+            let out = self.queue.blocking_recv()?;
+            if let Some(bytes) = self.bytes_of(out)? {
+                return Some(bytes);
             }
         }
     }
 
-    /// What `out` asks to write: `Some(None)` to stop, `None` when there is nothing (already
-    /// written with an earlier mark).
-    fn take(&self, out: Out) -> Option<Option<Vec<u8>>> {
-        match out {
-            Out::Frame(bytes) => Some(Some(bytes)),
-            Out::Latest(key) => {
-                let pending = lock(&self.latest).remove(&key)?;
-                let stale = pending.stale.is_some_and(|s| s.load(Ordering::Relaxed));
-                (!stale).then_some(Some(pending.frames))
-            }
-            Out::Stop => Some(None),
-        }
+    /// The bytes `out` asks to write, if any (a mark whose frames were written with an earlier
+    /// one, or are stale, has none); `None` to stop.
+    fn bytes_of(&self, out: Out) -> Option<Option<Vec<u8>>> {
+        Some(match out {
+            Out::Frame(bytes) => Some(bytes),
+            Out::Latest(key) => lock(&self.latest)
+                .remove(&key)
+                .filter(|p| !p.stale.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)))
+                .map(|p| p.frames),
+            Out::Stop => return None,
+        })
     }
 }
 
@@ -822,7 +821,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                         input.ended();
                     }
                     for message in input.take() {
-                        let request = match message {
+                        let handled = match message {
                             Message::Request(request) => Either::Left(request),
                             Message::Change(change) if input.initialized && !shut_down => {
                                 Either::Right(change)
@@ -838,44 +837,44 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                                 continue;
                             }
                         };
-                        {
-                            {
-                                let exit = matches!(&request, Either::Left(r) if r.method() == "exit");
-                                shut_down |= matches!(&request, Either::Left(r) if r.method() == "shutdown");
-                                let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
-                                if let Err(e) = ready {
-                                    tracing::error!("{e}");
-                                    reading = false;
-                                    break;
-                                }
-                                // The bound holds within a batch too: the next handler
-                                // starts once one finishes.
-                                while in_flight.len() >= MAX_IN_FLIGHT {
-                                    let Some(done) = in_flight.next().await else {
-                                        break;
-                                    };
-                                    if let Some(answer) = answer(done, &mut input.initialized) {
-                                        let _ = frames.send(Out::Frame(answer)).await;
-                                    }
-                                }
-                                in_flight.push(match request {
-                                    Either::Left(request) => Either::Left(service.call(request)),
-                                    // Applied when first polled: in order with the handlers
-                                    // before and after it.
-                                    Either::Right(change) => {
-                                        let changes = changes.clone();
-                                        Either::Right(futures::future::lazy(move |_| {
-                                            changes.apply_change(change);
-                                            Ok(None)
-                                        }))
-                                    }
-                                });
-                                if exit {
-                                    // The rest is not read: some clients keep stdin open.
-                                    reading = false;
-                                    break;
-                                }
+                        let method = match &handled {
+                            Either::Left(request) => request.method(),
+                            Either::Right(_) => "",
+                        };
+                        let exit = method == "exit";
+                        shut_down |= method == "shutdown";
+                        let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
+                        if let Err(e) = ready {
+                            tracing::error!("{e}");
+                            reading = false;
+                            break;
+                        }
+                        // The bound holds within a batch too: the next handler starts once one
+                        // finishes.
+                        while in_flight.len() >= MAX_IN_FLIGHT {
+                            let Some(done) = in_flight.next().await else {
+                                break;
+                            };
+                            if let Some(answer) = answer(done, &mut input.initialized) {
+                                let _ = frames.send(Out::Frame(answer)).await;
                             }
+                        }
+                        in_flight.push(match handled {
+                            Either::Left(request) => Either::Left(service.call(request)),
+                            // Applied when first polled: in order with the handlers before and
+                            // after it.
+                            Either::Right(change) => {
+                                let changes = changes.clone();
+                                Either::Right(futures::future::lazy(move |_| {
+                                    changes.apply_change(change);
+                                    Ok(None)
+                                }))
+                            }
+                        });
+                        if exit {
+                            // The rest is not read: some clients keep stdin open.
+                            reading = false;
+                            break;
                         }
                     }
                     if !reading {
