@@ -3,7 +3,6 @@
 
 use tower_lsp_server::ls_types as lsp;
 
-use super::state::Placed;
 use crate::analysis::diagnostics::{self, Diagnostic, Severity};
 use crate::analysis::document::Document;
 use crate::analysis::text::{Encoding, LineCol, LineIndex, TextRange};
@@ -190,25 +189,19 @@ impl WireDiagnostic<'_> {
     }
 }
 
-/// A diagnostic where it is placed, in the text `index` reads.
+/// A diagnostic at its own ranges, in the text `index` reads.
 pub fn diagnostic<'a>(
     index: &LineIndex,
     uri: &'a lsp::Uri,
-    placed: &Placed<'a>,
+    d: &'a Diagnostic,
     encoding: Encoding,
 ) -> WireDiagnostic<'a> {
-    let (at, related_at) = match &placed.positions {
-        Some((at, related)) => (*at, related.clone()),
-        None => (
-            range(index, placed.range, encoding),
-            placed
-                .related
-                .iter()
-                .map(|&r| range(index, r, encoding))
-                .collect(),
-        ),
-    };
-    diagnostic_at(uri, placed.diagnostic, at, related_at)
+    let related_at = d
+        .related
+        .iter()
+        .map(|r| range(index, r.range, encoding))
+        .collect();
+    diagnostic_at(uri, d, range(index, d.range, encoding), related_at)
 }
 
 /// A diagnostic at `at`, its related ranges at `related_at`.
@@ -407,10 +400,7 @@ pub fn code_action(
     let diagnostics: Vec<lsp::Diagnostic> = action
         .diagnostics
         .iter()
-        .map(|&i| {
-            let placed = Placed::at_own_range(&analysis.diagnostics[i]);
-            diagnostic(&index, uri, &placed, encoding).to_lsp()
-        })
+        .map(|&i| diagnostic(&index, uri, &analysis.diagnostics[i], encoding).to_lsp())
         .collect();
     let edits = action
         .edits
@@ -493,9 +483,8 @@ mod tests {
             .related(TextRange::new(2, 11), "r");
         let bare = Diagnostic::new(Code::TemplateText, TextRange::new(22, 26), "t");
         for d in [&with_all, &bare] {
-            let placed = Placed::at_own_range(d);
             for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
-                let wire = diagnostic(&index, &uri, &placed, encoding);
+                let wire = diagnostic(&index, &uri, d, encoding);
                 assert_eq!(
                     serde_json::to_value(&wire).unwrap(),
                     serde_json::to_value(wire.to_lsp()).unwrap()

@@ -28,13 +28,21 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
 use super::settings;
-use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, Placed, State};
+use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State};
 use super::transport::{ApplyChange, Outbox};
 use crate::analysis::completion;
+use crate::analysis::diagnostics::{Code, Diagnostic};
 use crate::analysis::hover;
 use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::Pass;
 use crate::analysis::{folding, lens, navigation, symbols};
+
+/// A diagnostic of a publish: the outline pass's own, or one carried from the last full
+/// analysis and serialised already (see `state::CarriedPlaces`).
+enum ToPublish<'a> {
+    Own(&'a Diagnostic),
+    Carried(&'a serde_json::value::RawValue),
+}
 
 /// At most this many diagnostics are published for a document (the first, in document order):
 /// a pathological document can have a hundred thousand, which no editor shows usefully and
@@ -200,15 +208,21 @@ impl Backend {
             places
         });
         let sent = async {
-            let mut all: Vec<Placed> = analyzed
+            // In the order of the text: the outline pass's own diagnostics (converted once
+            // the list is cut to size) and the carried ones (serialised already).
+            let mut all: Vec<(usize, Code, ToPublish)> = analyzed
                 .analysis
                 .diagnostics
                 .iter()
-                .map(Placed::at_own_range)
+                .map(|d| (d.range.start, d.code, ToPublish::Own(d)))
                 .collect();
             if let Some(places) = &places {
-                all.extend(places.placed());
-                all.sort_by_key(|p| (p.range.start, p.diagnostic.code));
+                all.extend(
+                    places
+                        .published()
+                        .map(|(d, at, json)| (at.start, d.code, ToPublish::Carried(json))),
+                );
+                all.sort_by_key(|&(start, code, _)| (start, code));
             }
             if all.len() > MAX_PUBLISHED {
                 tracing::warn!(
@@ -227,11 +241,11 @@ impl Backend {
                 version: Some(analyzed.version),
                 diagnostics: all
                     .iter()
-                    .map(|p| match p.serialised {
-                        Some(serialised) => convert::Published::Serialised(serialised),
-                        None => convert::Published::Built(convert::diagnostic(
-                            &index, &uri, p, encoding,
+                    .map(|(_, _, d)| match *d {
+                        ToPublish::Own(d) => convert::Published::Built(convert::diagnostic(
+                            &index, &uri, d, encoding,
                         )),
+                        ToPublish::Carried(json) => convert::Published::Serialised(json),
                     })
                     .collect(),
             };

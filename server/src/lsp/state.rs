@@ -185,31 +185,6 @@ impl Edit {
     }
 }
 
-/// A diagnostic and where it lies in the text published with it: its own ranges, or those it
-/// was carried to. Borrowed, so a publish copies no messages.
-pub struct Placed<'a> {
-    pub diagnostic: &'a Diagnostic,
-    pub range: TextRange,
-    /// The ranges of `diagnostic.related`, in order.
-    pub related: Vec<TextRange>,
-    /// `range` and `related` in the client's positions, when they are known already.
-    pub positions: Option<(Range, Vec<Range>)>,
-    /// The diagnostic as published there, when it is known already.
-    pub serialised: Option<&'a RawValue>,
-}
-
-impl<'a> Placed<'a> {
-    pub fn at_own_range(diagnostic: &'a Diagnostic) -> Self {
-        Placed {
-            diagnostic,
-            range: diagnostic.range,
-            related: diagnostic.related.iter().map(|r| r.range).collect(),
-            positions: None,
-            serialised: None,
-        }
-    }
-}
-
 /// A full analysis's diagnostics, the edits made since it, and where they were last placed.
 pub struct Carried {
     from: Arc<Analyzed>,
@@ -319,12 +294,15 @@ impl CarriedPlaces {
             };
             let related_at = place.related.iter().map(|&(_, at)| at).collect();
             let wire = super::convert::diagnostic_at(uri, diagnostic, place.at, related_at);
-            place.serialised = serde_json::value::to_raw_value(&wire).ok();
+            match serde_json::value::to_raw_value(&wire) {
+                Ok(json) => place.serialised = Some(json),
+                Err(e) => tracing::error!("cannot serialise a diagnostic: {e}"),
+            }
         }
     }
 
-    /// The diagnostics placed.
-    pub fn placed(&self) -> impl Iterator<Item = Placed<'_>> {
+    /// Each carried diagnostic, where it lies now, and its JSON (see [`Self::serialise`]).
+    pub fn published(&self) -> impl Iterator<Item = (&Diagnostic, TextRange, &RawValue)> {
         self.from
             .analysis
             .diagnostics
@@ -332,13 +310,7 @@ impl CarriedPlaces {
             .zip(&self.places)
             .filter_map(|(diagnostic, place)| {
                 let place = place.as_ref()?;
-                Some(Placed {
-                    diagnostic,
-                    range: place.range,
-                    related: place.related.iter().map(|&(r, _)| r).collect(),
-                    positions: Some((place.at, place.related.iter().map(|&(_, at)| at).collect())),
-                    serialised: place.serialised.as_deref(),
-                })
+                Some((diagnostic, place.range, place.serialised.as_deref()?))
             })
     }
 }
@@ -577,27 +549,30 @@ mod tests {
                     places.serialise(&uri);
                     let index = LineIndex::new(open.doc.rope());
                     let at = |r| convert::range(&index, r, encoding);
-                    for placed in places.placed() {
-                        let (range, related) = placed.positions.clone().unwrap();
-                        assert_eq!(range, at(placed.range), "{encoding:?} seed {seed}");
-                        let fresh: Vec<Range> = placed.related.iter().map(|&r| at(r)).collect();
+                    let diagnostics = &analyzed.analysis.diagnostics;
+                    let mut published = places.published();
+                    for (d, place) in diagnostics.iter().zip(&places.places) {
+                        let Some(place) = place else {
+                            continue;
+                        };
+                        assert_eq!(place.at, at(place.range), "{encoding:?} seed {seed}");
+                        let related: Vec<Range> = place.related.iter().map(|r| r.1).collect();
+                        let fresh: Vec<Range> = place.related.iter().map(|r| at(r.0)).collect();
                         assert_eq!(related, fresh, "{encoding:?} seed {seed}");
                         // As published: what serialising it afresh gives.
-                        let fresh = Placed {
-                            positions: None,
-                            serialised: None,
-                            related: placed.related.clone(),
-                            ..placed
-                        };
-                        let fresh = convert::diagnostic(&index, &uri, &fresh, encoding);
+                        let (_, range, json) = published.next().expect("published");
+                        assert_eq!(range, place.range);
+                        let fresh = convert::diagnostic_at(&uri, d, at(place.range), fresh);
                         assert_eq!(
-                            placed.serialised.unwrap().get(),
+                            json.get(),
                             serde_json::to_string(&fresh).unwrap(),
                             "{encoding:?} seed {seed}"
                         );
                         compared += 1;
-                        moved += usize::from(placed.range != placed.diagnostic.range);
+                        moved += usize::from(place.range != d.range);
                     }
+                    assert!(published.next().is_none());
+                    drop(published);
                     assert!(open.keep_places(places).is_none());
                 }
             }
