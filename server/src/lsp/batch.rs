@@ -8,8 +8,8 @@
 //! already read when the batch is handled are applied as one change with all their
 //! `contentChanges`, in order, and the last version: the protocol applies a notification's
 //! changes one after the other, exactly as it applies consecutive notifications, and
-//! intermediate versions may be skipped. Only consecutive changes merge: a
-//! request between two changes still sees the document as it was when it was sent.
+//! intermediate versions may be skipped. Only consecutive changes merge: a request between two
+//! changes still sees the document as it was when it was sent.
 
 use super::transport::Message;
 
@@ -55,10 +55,8 @@ fn log_run(last: Option<&Message>, count: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsp::transport::DID_CHANGE;
     use serde_json::{json, Value};
-    use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
-
-    const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
 
     fn message(value: Value) -> Message {
         crate::lsp::transport::tests::parsed(&value.to_string())

@@ -336,7 +336,7 @@ pub trait ApplyChange: Clone + Send + 'static {
     fn apply_change(&self, change: DidChangeTextDocumentParams);
 }
 
-const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
+pub(crate) const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
 
 /// `text` as a `didChange` notification that tower-lsp would accept, in one parse; `None` for
 /// anything else (a different method, a request id, parameters tower-lsp would refuse), which
@@ -1402,12 +1402,20 @@ pub(crate) mod tests {
         serving.await.unwrap();
     }
 
+    /// The outbox of a session whose output is a pipe of `capacity` bytes, and the client's
+    /// end of that pipe.
+    fn outbox(capacity: usize) -> (Outbox, tokio::io::DuplexStream) {
+        let (_, server_stdin) = tokio::io::duplex(1);
+        let (server_stdout, client_out) = tokio::io::duplex(capacity);
+        (
+            Transport::new(server_stdin, server_stdout).outbox(),
+            client_out,
+        )
+    }
+
     #[tokio::test]
     async fn the_outbox_writes_notifications_as_frames() {
-        let (_client, server_stdin) = tokio::io::duplex(1024);
-        let (server_stdout, mut client_out) = tokio::io::duplex(1024);
-        let transport = Transport::new(server_stdin, server_stdout);
-        let outbox = transport.outbox();
+        let (outbox, mut client_out) = outbox(1024);
         assert!(outbox.notify("a/b", &json!({ "x": "é\n" })).await);
         assert!(outbox.notify("c", &[1, 2]).await);
         assert_eq!(
@@ -1426,10 +1434,7 @@ pub(crate) mod tests {
     /// it is dropped.
     #[tokio::test]
     async fn a_slow_reader_gets_the_newest_publish_only() {
-        let (_client, server_stdin) = tokio::io::duplex(1024);
-        let (server_stdout, mut client_out) = tokio::io::duplex(64);
-        let transport = Transport::new(server_stdin, server_stdout);
-        let outbox = transport.outbox();
+        let (outbox, mut client_out) = outbox(64);
         // More than the pipe holds: the writer waits for the client.
         assert!(outbox.notify("first", &"x".repeat(1000)).await);
         let publish = |n: i32| Outbox::frame("publish", &n).unwrap();
