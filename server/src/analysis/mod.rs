@@ -239,10 +239,9 @@ fn finish(
         cache.last_outline = last;
         return None;
     }
-    let (alignment, anchors) = match last {
-        Some(last) if last.same_headings(selection.outline, &syntax.headings, &words) => {
-            (last.alignment, last.anchors)
-        }
+    let kept = match last {
+        // The same headings: all of it serves again as it is.
+        Some(last) if last.same_headings(selection.outline, &syntax.headings, &words) => last,
         last => {
             let alignment = Arc::new(Alignment::with_words(
                 selection.outline,
@@ -253,19 +252,18 @@ fn finish(
                 cache.last_outline = last;
                 return None;
             }
-            let anchors: Arc<[String]> =
-                anchors::numbered(words.iter().map(|w| w.slug.as_str())).into();
-            (alignment, anchors)
+            LastOutline {
+                outline: selection.outline,
+                levels: syntax.headings.iter().map(|h| h.level).collect(),
+                texts: syntax.headings.iter().map(|h| h.text.clone()).collect(),
+                anchors: anchors::numbered(words.iter().map(|w| w.slug.as_str())).into(),
+                words,
+                alignment,
+            }
         }
     };
-    cache.last_outline = Some(LastOutline {
-        outline: selection.outline,
-        levels: syntax.headings.iter().map(|h| h.level).collect(),
-        texts: syntax.headings.iter().map(|h| h.text.clone()).collect(),
-        words,
-        alignment: alignment.clone(),
-        anchors: anchors.clone(),
-    });
+    let (alignment, anchors) = (kept.alignment.clone(), kept.anchors.clone());
+    cache.last_outline = Some(kept);
     let links = match pass {
         Pass::Full => syntax.anchor_links(doc, cache),
         Pass::Outline => Vec::new(),
