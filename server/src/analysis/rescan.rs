@@ -62,48 +62,12 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
     let start = floor_boundary(old, prefix);
     let old_end = ceil_boundary(old, old_len - suffix);
     let new_end = new_len - (old_len - old_end);
-    let plain = |rope: &Rope, from: usize, to: usize| {
-        rope.byte_slice(from..to).chars().all(|c| {
-            c.is_alphanumeric()
-                || matches!(
-                    c,
-                    ' ' | ',' | '.' | ';' | ':' | '!' | '?' | '\'' | '"' | '(' | ')'
-                )
-        })
-    };
-    if !plain(old, start, old_end) || !plain(new, start, new_end) {
-        return None;
-    }
-    // Text typed between a CR and its LF splits one line break into two.
-    if start > 0 && old.byte(start - 1) == b'\r' {
-        return None;
-    }
-    // The line's first non-blank character: a letter, before the edit.
-    let line = old.byte_to_line(start);
-    let line_start = old.line_to_byte(line);
-    let first = old
-        .byte_slice(line_start..start)
-        .chars()
-        .find(|c| !matches!(c, ' ' | '\t'))?;
-    if !first.is_alphabetic() {
-        return None;
-    }
-    let line_end = old.line_to_byte((line + 1).min(old.len_lines()));
-    // Within a line, blocks read `|` (a table's cells: typing after a trailing pipe adds
-    // one) and `<`, `>` (an HTML block's end: `</pre` typed before a line break ends it).
-    if old
-        .byte_slice(line_start..line_end)
-        .bytes()
-        .any(|b| matches!(b, b'|' | b'<' | b'>'))
-    {
-        return None;
-    }
-    let touches_line = |r: TextRange| r.start <= line_end && line_start <= r.end;
-    if last
-        .headings
-        .iter()
-        .any(|h| touches_line(h.range) || h.bold_line_title.is_some_and(&touches_line))
-    {
+    let line = plain_line_edit_of(
+        old,
+        TextRange::new(start, old_end),
+        new.byte_slice(start..new_end).chars(),
+    )?;
+    if on_heading_line(old, &last.headings, line) {
         return None;
     }
     // The end of the text (where the last sections end) stays the end.
@@ -125,6 +89,76 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
             })
             .collect(),
     )
+}
+
+/// The line of an edit to `old` (`replaced` becomes `inserted`) that changes no heading,
+/// unless the line is part of one ([`on_heading_line`] tells): an edit of plain text within a
+/// line that starts with a letter, as the module comment says; `None` for any other edit.
+/// Reads the edit and its line only.
+pub fn plain_line_edit(old: &Rope, replaced: TextRange, inserted: &str) -> Option<usize> {
+    let whole_characters = replaced.start <= replaced.end
+        && replaced.end <= old.len_bytes()
+        && is_boundary(old, replaced.start)
+        && is_boundary(old, replaced.end);
+    if !whole_characters {
+        return None;
+    }
+    plain_line_edit_of(old, replaced, inserted.chars())
+}
+
+fn plain_line_edit_of(
+    old: &Rope,
+    replaced: TextRange,
+    mut inserted: impl Iterator<Item = char>,
+) -> Option<usize> {
+    let plain = |c: char| {
+        c.is_alphanumeric()
+            || matches!(
+                c,
+                ' ' | ',' | '.' | ';' | ':' | '!' | '?' | '\'' | '"' | '(' | ')'
+            )
+    };
+    let start = replaced.start;
+    if !old.byte_slice(start..replaced.end).chars().all(plain) || !inserted.all(plain) {
+        return None;
+    }
+    // Text typed between a CR and its LF splits one line break into two.
+    if start > 0 && old.byte(start - 1) == b'\r' {
+        return None;
+    }
+    // The line's first non-blank character: a letter, before the edit.
+    let line = old.byte_to_line(start);
+    let line_start = old.line_to_byte(line);
+    let first = old
+        .byte_slice(line_start..start)
+        .chars()
+        .find(|c| !matches!(c, ' ' | '\t'))?;
+    if !first.is_alphabetic() {
+        return None;
+    }
+    // Within a line, blocks read `|` (a table's cells: typing after a trailing pipe adds
+    // one) and `<`, `>` (an HTML block's end: `</pre` typed before a line break ends it).
+    let line_end = old.line_to_byte((line + 1).min(old.len_lines()));
+    let reads_blocks = old
+        .byte_slice(line_start..line_end)
+        .chunks()
+        .any(|c| c.bytes().any(|b| matches!(b, b'|' | b'<' | b'>')));
+    (!reads_blocks).then_some(line)
+}
+
+/// Whether line `line` of `text` is part of one of its `headings` (a setext heading's text,
+/// an empty heading's bold title) or touches one. The headings are in order, so only the last
+/// few that start before the line's end can: a binary search, not a pass over them all.
+pub fn on_heading_line(text: &Rope, headings: &[Heading], line: usize) -> bool {
+    let line_start = text.line_to_byte(line);
+    let line_end = text.line_to_byte((line + 1).min(text.len_lines()));
+    let touches_line = |r: TextRange| r.start <= line_end && line_start <= r.end;
+    let before_end = headings.partition_point(|h| h.range.start <= line_end);
+    // A heading ends where the next begins at the latest, and its bold title lies before the
+    // next: of those before, only the last two can reach this line.
+    headings[before_end.saturating_sub(2)..before_end]
+        .iter()
+        .any(|h| touches_line(h.range) || h.bold_line_title.is_some_and(&touches_line))
 }
 
 /// Equal slices of equal length. A rope and its edited copy share every chunk the edits did
@@ -335,6 +369,31 @@ mod tests {
     const TYPED: &[&str] = &[
         "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-", "pre",
     ];
+
+    proptest! {
+        #![proptest_config(crate::analysis::fixture::proptest_config(300))]
+        /// The binary search finds what a look at every heading finds.
+        #[test]
+        fn on_heading_line_looks_at_every_heading_that_matters(
+            parts in proptest::collection::vec(0..SNIPPETS.len(), 1..40),
+        ) {
+            let text: String = parts.iter().map(|&i| SNIPPETS[i]).collect();
+            let doc = Document::new(&text);
+            let headings = line_scan::headings(&doc, &mut InlineCache::new());
+            let rope = doc.rope();
+            for line in 0..rope.len_lines() {
+                let (start, end) = (
+                    rope.line_to_byte(line),
+                    rope.line_to_byte((line + 1).min(rope.len_lines())),
+                );
+                let touches = |r: TextRange| r.start <= end && start <= r.end;
+                let every = headings
+                    .iter()
+                    .any(|h| touches(h.range) || h.bold_line_title.is_some_and(touches));
+                prop_assert_eq!(on_heading_line(rope, &headings, line), every, "line {} of {:?}", line, text);
+            }
+        }
+    }
 
     proptest! {
         #![proptest_config(crate::analysis::fixture::proptest_config(1000))]

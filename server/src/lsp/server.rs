@@ -28,7 +28,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert;
 use super::settings;
-use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State};
+use super::state::{self, Analyzed, Job, NavigationCaps, OpenDocument, State, MAX_PUBLISHED};
 use super::transport::{ApplyChange, Outbox};
 use crate::analysis::completion;
 use crate::analysis::diagnostics::{Code, Diagnostic};
@@ -37,17 +37,12 @@ use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::Pass;
 use crate::analysis::{folding, lens, navigation, symbols};
 
-/// A diagnostic of a publish: the outline pass's own, or one carried from the last full
-/// analysis and serialised already (see `state::CarriedPlaces`).
+/// A diagnostic of a publish: a full analysis's own, at offsets of the text `index` is of, or
+/// one carried from an earlier analysis and serialised already (see `state::CarriedPlaces`).
 enum ToPublish<'a> {
-    Own(&'a Diagnostic),
+    Own(&'a Diagnostic, &'a LineIndex<'a>),
     Carried(&'a serde_json::value::RawValue),
 }
-
-/// At most this many diagnostics are published for a document (the first, in document order):
-/// a pathological document can have a hundred thousand, which no editor shows usefully and
-/// which would take seconds to send.
-const MAX_PUBLISHED: usize = 1000;
 
 /// When a document's full analysis after an edit took longer than this, the next one runs
 /// only after [`PAUSE`] without changes (the outline pass still answers every keystroke), and
@@ -156,22 +151,17 @@ impl Backend {
         }
     }
 
-    /// Publishes an analysis of the current version: a full one as it is, an outline pass with
-    /// the last full analysis's other diagnostics carried over. Nothing is published for a
-    /// superseded version, nor an outline pass once the full analysis of its version is out.
-    ///
-    /// `last`: the full analysis's job (for a document too large to parse, an outline pass
-    /// too), after which nothing more is published for this version.
-    async fn publish(&self, uri: Uri, analyzed: Arc<Analyzed>, last: bool) {
+    /// Publishes a full analysis of the current version (or a document too large to parse's
+    /// outline pass, at a change of configuration), the last publish of its version: every
+    /// diagnostic as it made them.
+    async fn publish_full(&self, uri: Uri, analyzed: Arc<Analyzed>) {
         let _order = self.publishing.lock().await;
         let started = Instant::now();
         // Under the state lock only what must be (a change waits for it); converted after.
         // The analysis replaced, dropped after sending: freeing a tree takes a while.
-        let replaced: Option<Arc<Analyzed>>;
-        let (carried, encoding, notify, superseded) = {
+        let (replaced, encoding, notify, superseded) = {
             let mut state = state::lock(&self.state);
-            let encoding = state.encoding;
-            let notify = state.analysis_notifications;
+            let (encoding, notify) = (state.encoding, state.analysis_notifications);
             let Some(open) = state
                 .docs
                 .get_mut(&uri)
@@ -179,119 +169,195 @@ impl Backend {
             else {
                 return;
             };
-            let carried = match last {
-                true => {
-                    open.doc.adopt_tree(&analyzed.doc);
-                    replaced = open.latest.replace(analyzed.clone());
-                    // Its last reference is `replaced`'s, dropped off this thread.
-                    open.carried_places = None;
-                    open.edits.retain(|e| e.version > analyzed.version);
-                    None
-                }
-                false => {
-                    replaced = open.outline.replace(analyzed.clone());
-                    if open.published == Some((analyzed.version, true)) {
-                        return;
-                    }
-                    open.carried()
-                }
-            };
-            open.published = Some((analyzed.version, last));
-            (carried, encoding, notify, open.superseded.clone())
+            open.doc.adopt_tree(&analyzed.doc);
+            let replaced = open.latest.replace(analyzed.clone());
+            // Its last reference is `replaced`'s, dropped off this thread.
+            open.carried_places = None;
+            open.forget_old_edits();
+            open.published = Some((analyzed.version, true));
+            (replaced, encoding, notify, open.superseded.clone())
         };
-        // A change from now on makes this publish useless: the next version's comes soon, and
-        // converting this one would only delay it.
-        let stale = || superseded.load(Ordering::Relaxed);
-        let places = carried.map(|c| {
-            let mut places = c.places(encoding);
-            places.serialise(&uri);
-            places
-        });
-        let sent = async {
-            // In the order of the text: the outline pass's own diagnostics (converted once
-            // the list is cut to size) and the carried ones (serialised already).
-            let mut all: Vec<(usize, Code, ToPublish)> = analyzed
-                .analysis
-                .diagnostics
-                .iter()
-                .map(|d| (d.range.start, d.code, ToPublish::Own(d)))
-                .collect();
-            if let Some(places) = &places {
-                all.extend(
-                    places
-                        .published()
-                        .map(|(d, at, json)| (at.start, d.code, ToPublish::Carried(json))),
-                );
-                all.sort_by_key(|&(start, code, _)| (start, code));
-            }
-            if all.len() > MAX_PUBLISHED {
-                tracing::warn!(
-                    "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
-                    uri.as_str(),
-                    all.len()
-                );
-                all.truncate(MAX_PUBLISHED);
-            }
-            if stale() {
-                return None;
-            }
-            let index = LineIndex::new(analyzed.doc.rope());
-            let params = convert::PublishDiagnostics {
-                uri: &uri,
-                version: Some(analyzed.version),
-                diagnostics: all
-                    .iter()
-                    .map(|(_, _, d)| match *d {
-                        ToPublish::Own(d) => convert::Published::Built(convert::diagnostic(
-                            &index, &uri, d, encoding,
-                        )),
-                        ToPublish::Carried(json) => convert::Published::Serialised(json),
-                    })
-                    .collect(),
-            };
-            if stale() {
-                return None;
-            }
-            let mut frames = Outbox::frame(PublishDiagnostics::METHOD, &params)?;
-            if notify {
-                let analysed = convert::AnalysedParams {
-                    uri: uri.clone(),
-                    version: analyzed.version,
-                    pass: match analyzed.analysis.pass {
-                        Pass::Outline => "outline",
-                        Pass::Full => "full",
-                    }
-                    .to_string(),
-                    last,
-                };
-                frames.extend(Outbox::frame(convert::Analysed::METHOD, &analysed)?);
-            }
-            // Replaced by the next publish if not written by then, dropped if superseded.
-            self.outbox
-                .latest(uri.as_str(), frames, Some(superseded.clone()))
-                .await;
-            Some(params.diagnostics.len())
-        }
-        .await;
-        if let Some(places) = places {
-            // Not dropped under the lock: it may hold the last reference to a tree.
-            let _unused = match state::lock(&self.state).docs.get_mut(&uri) {
-                Some(open) => open.keep_places(places),
-                None => Some(places),
-            };
-        }
-        match sent {
-            Some(count) => tracing::debug!(
-                "published {count} diagnostics of version {} in {:?}",
+        let index = LineIndex::new(analyzed.doc.rope());
+        let all = analyzed
+            .analysis
+            .diagnostics
+            .iter()
+            .map(|d| (d.range.start, d.code, ToPublish::Own(d, &index)))
+            .collect();
+        let sent = self
+            .send(
+                &uri,
                 analyzed.version,
-                started.elapsed()
-            ),
-            None => tracing::debug!("version {} superseded: not published", analyzed.version),
-        }
+                analyzed.analysis.pass,
+                true,
+                all,
+                encoding,
+                notify,
+                superseded,
+            )
+            .await;
+        log_sent(sent, analyzed.version, started);
         if let Some(replaced) = replaced {
             // Off the async threads, which read the next change meanwhile.
             tokio::task::spawn_blocking(move || drop(replaced));
         }
+    }
+
+    /// Publishes the outline diagnostics of `version`, the current one, with the last full
+    /// analysis's other diagnostics carried through the edits since. The outline diagnostics
+    /// are those of `made`, an outline pass of this version, or, without one, the last outline
+    /// pass's carried through the edits since when they keep its headings (see
+    /// `state::Carried::kept_outline`). False when they do not: an outline pass must run.
+    /// Nothing is published for a superseded version, nor once the full analysis of this
+    /// version is out.
+    ///
+    /// `last`: a document too large to parse gets nothing more for this version.
+    async fn publish_outline(
+        &self,
+        uri: &Uri,
+        version: i32,
+        made: Option<Arc<Analyzed>>,
+        last: bool,
+    ) -> bool {
+        let _order = self.publishing.lock().await;
+        let started = Instant::now();
+        let mut replaced = None;
+        let (outline, encoding) = {
+            let mut state = state::lock(&self.state);
+            let encoding = state.encoding;
+            let Some(open) = state.docs.get_mut(uri).filter(|d| d.version == version) else {
+                return true;
+            };
+            if open.published == Some((version, true)) {
+                return true;
+            }
+            if let Some(made) = made {
+                replaced = open.outline.replace(made);
+                open.outline_places = None;
+                open.forget_old_edits();
+            }
+            let Some(outline) = open.carried(state::Source::Outline) else {
+                return false;
+            };
+            (outline, encoding)
+        };
+        let Some(mut outline) = outline.kept_outline(encoding) else {
+            return false;
+        };
+        let (full, notify, superseded) = {
+            let mut state = state::lock(&self.state);
+            let notify = state.analysis_notifications;
+            let Some(open) = state.docs.get_mut(uri).filter(|d| d.version == version) else {
+                return true;
+            };
+            open.published = Some((version, last));
+            let full = open.carried(state::Source::Full);
+            (full, notify, open.superseded.clone())
+        };
+        let mut full = full.map(|c| c.places(encoding));
+        outline.serialise(uri);
+        if let Some(full) = &mut full {
+            full.serialise(uri);
+        }
+        // In the order of the text.
+        let mut all: Vec<(usize, Code, ToPublish)> = [Some(&outline), full.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(|places| places.published())
+            .map(|(d, at, json)| (at.start, d.code, ToPublish::Carried(json)))
+            .collect();
+        all.sort_by_key(|&(start, code, _)| (start, code));
+        let sent = self
+            .send(
+                uri,
+                version,
+                Pass::Outline,
+                last,
+                all,
+                encoding,
+                notify,
+                superseded,
+            )
+            .await;
+        // Not dropped under the lock: they may hold the last reference to a tree.
+        let _unused = {
+            let mut state = state::lock(&self.state);
+            match state.docs.get_mut(uri) {
+                Some(open) => [Some(outline), full].map(|p| p.and_then(|p| open.keep_places(p))),
+                None => [Some(outline), full],
+            }
+        };
+        log_sent(sent, version, started);
+        if let Some(replaced) = replaced {
+            tokio::task::spawn_blocking(move || drop(replaced));
+        }
+        true
+    }
+
+    /// Sends the diagnostics of one version (in the order of the text; the first
+    /// [`MAX_PUBLISHED`]) and, when the client asked, our notification of it: `None` when the
+    /// version is superseded first.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        uri: &Uri,
+        version: i32,
+        pass: Pass,
+        last: bool,
+        mut all: Vec<(usize, Code, ToPublish<'_>)>,
+        encoding: Encoding,
+        notify: bool,
+        superseded: Arc<AtomicBool>,
+    ) -> Option<usize> {
+        // A change from now on makes this publish useless: the next version's comes soon, and
+        // converting this one would only delay it.
+        let stale = || superseded.load(Ordering::Relaxed);
+        if all.len() > MAX_PUBLISHED {
+            tracing::warn!(
+                "{}: {} diagnostics, publishing the first {MAX_PUBLISHED}",
+                uri.as_str(),
+                all.len()
+            );
+            all.truncate(MAX_PUBLISHED);
+        }
+        if stale() {
+            return None;
+        }
+        let params = convert::PublishDiagnostics {
+            uri,
+            version: Some(version),
+            diagnostics: all
+                .iter()
+                .map(|(_, _, d)| match *d {
+                    ToPublish::Own(d, index) => {
+                        convert::Published::Built(convert::diagnostic(index, uri, d, encoding))
+                    }
+                    ToPublish::Carried(json) => convert::Published::Serialised(json),
+                })
+                .collect(),
+        };
+        if stale() {
+            return None;
+        }
+        let mut frames = Outbox::frame(PublishDiagnostics::METHOD, &params)?;
+        if notify {
+            let analysed = convert::AnalysedParams {
+                uri: uri.clone(),
+                version,
+                pass: match pass {
+                    Pass::Outline => "outline",
+                    Pass::Full => "full",
+                }
+                .to_string(),
+                last,
+            };
+            frames.extend(Outbox::frame(convert::Analysed::METHOD, &analysed)?);
+        }
+        // Replaced by the next publish if not written by then, dropped if superseded.
+        self.outbox
+            .latest(uri.as_str(), frames, Some(superseded))
+            .await;
+        Some(params.diagnostics.len())
     }
 
     /// The analysis of the current version for a request: the full one, computed now if it
@@ -316,9 +382,26 @@ impl Backend {
             let pass = if slow { Pass::Outline } else { Pass::Full };
             Job::new(uri, open, &state.config, pass)
         };
-        tokio::task::spawn_blocking(move || Arc::new(job.run()))
+        let pass = job.pass;
+        let analyzed = tokio::task::spawn_blocking(move || Arc::new(job.run()))
             .await
-            .ok()
+            .ok()?;
+        if pass == Pass::Outline {
+            // The next keystroke's outline diagnostics are carried from this pass.
+            let mut state = state::lock(&self.state);
+            if let Some(open) = state
+                .docs
+                .get_mut(uri)
+                .filter(|d| d.version == analyzed.version)
+            {
+                let replaced = open.outline.replace(analyzed.clone());
+                open.outline_places = None;
+                open.forget_old_edits();
+                drop(state);
+                drop(replaced);
+            }
+        }
+        Some(analyzed)
     }
 
     /// The current analysis of an open document (an error for a document that is not open),
@@ -347,16 +430,29 @@ impl Backend {
                 let Ok(_turn) = backend.outlining.acquire().await else {
                     return;
                 };
-                let Some(job) = backend
-                    .job(&uri, Pass::Outline)
-                    .filter(|j| j.version == version)
+                // A document too large to parse gets only this pass: it is the last.
+                let Some(last) = state::lock(&backend.state)
+                    .docs
+                    .get(&uri)
+                    .filter(|d| d.version == version)
+                    .map(|d| d.doc.is_too_large())
                 else {
                     return;
                 };
-                // A document too large to parse gets only this pass: it is the last.
-                let last = job.doc.is_too_large();
-                if let Some(analyzed) = backend.run(job).await {
-                    backend.publish(uri.clone(), analyzed, last).await;
+                // Typing that keeps the headings needs no pass: the last one's diagnostics
+                // serve, carried.
+                if !backend.publish_outline(&uri, version, None, last).await {
+                    let Some(job) = backend
+                        .job(&uri, Pass::Outline)
+                        .filter(|j| j.version == version)
+                    else {
+                        return;
+                    };
+                    if let Some(analyzed) = backend.run(job).await {
+                        backend
+                            .publish_outline(&uri, version, Some(analyzed), last)
+                            .await;
+                    }
                 }
                 if last {
                     return;
@@ -418,7 +514,7 @@ impl Backend {
             }
         }
         if let Some(analyzed) = analyzed {
-            self.publish(uri, analyzed, true).await;
+            self.publish_full(uri, analyzed).await;
         }
     }
 
@@ -427,10 +523,20 @@ impl Backend {
         for uri in uris {
             if let Some(job) = self.job(&uri, Pass::Full) {
                 if let Some(analyzed) = self.run(job).await {
-                    self.publish(uri, analyzed, true).await;
+                    self.publish_full(uri, analyzed).await;
                 }
             }
         }
+    }
+}
+
+fn log_sent(sent: Option<usize>, version: i32, started: Instant) {
+    match sent {
+        Some(count) => tracing::debug!(
+            "published {count} diagnostics of version {version} in {:?}",
+            started.elapsed()
+        ),
+        None => tracing::debug!("version {version} superseded: not published"),
     }
 }
 
@@ -625,7 +731,15 @@ impl LanguageServer for Backend {
             tracing::debug!("configuration change without our settings: kept the current ones");
             return;
         };
-        state::lock(&self.state).config = config;
+        {
+            let mut state = state::lock(&self.state);
+            state.config = config;
+            // Made with the last settings: the next keystroke runs an outline pass.
+            for open in state.docs.values_mut() {
+                open.outline = None;
+                open.outline_places = None;
+            }
+        }
         self.reanalyze_all().await;
     }
 

@@ -12,8 +12,18 @@ use crate::analysis::config::Config;
 use crate::analysis::diagnostics::Diagnostic;
 use crate::analysis::document::Document;
 use crate::analysis::markdown::InlineCache;
+use crate::analysis::rescan;
 use crate::analysis::text::{Encoding, LineIndex, TextChange, TextRange};
 use crate::analysis::{analyze, analyze_outline_unless, Analysis, Pass};
+
+/// At most this many diagnostics are published for a document (the first, in document order):
+/// a pathological document can have a hundred thousand, which no editor shows usefully and
+/// which would take seconds to send.
+pub const MAX_PUBLISHED: usize = 1000;
+
+/// The outline pass's diagnostics are carried through at most this many edits (see
+/// [`Carried::kept_outline`]); then a pass runs, so the edits kept stay few.
+const MAX_EDITS_CARRIED: usize = 1024;
 
 /// An analysis together with the document version it was made from.
 pub struct Analyzed {
@@ -27,17 +37,20 @@ pub struct OpenDocument {
     pub version: i32,
     /// The latest full analysis (the outline pass for a document too large to parse).
     pub latest: Option<Arc<Analyzed>>,
-    /// The latest outline pass.
+    /// The latest outline pass made (typing that keeps the headings carries its diagnostics
+    /// instead: see [`Carried::kept_outline`]).
     pub outline: Option<Arc<Analyzed>>,
     /// Inline parses reused between full analyses of this document.
     pub cache: Arc<Mutex<InlineCache>>,
     /// The same for the outline pass (its own, so it never waits for a full analysis).
     pub outline_cache: Arc<Mutex<InlineCache>>,
-    /// The edits since `latest`: they carry its diagnostics to the current text until the
-    /// next full analysis.
+    /// The edits since `latest` or `outline`, whichever is older: they carry their
+    /// diagnostics to the current text until the next analysis of each kind.
     pub edits: Vec<Edit>,
     /// Where `latest`'s carried diagnostics were at the last publish (see [`CarriedPlaces`]).
     pub carried_places: Option<CarriedPlaces>,
+    /// The same for `outline`'s.
+    pub outline_places: Option<CarriedPlaces>,
     /// What was last published: its version, and whether it was the last for that version
     /// (the full analysis).
     pub published: Option<(i32, bool)>,
@@ -60,6 +73,7 @@ impl OpenDocument {
             outline_cache: Arc::default(),
             edits: Vec::new(),
             carried_places: None,
+            outline_places: None,
             published: None,
             full_cost: None,
             last_change: Instant::now(),
@@ -80,51 +94,83 @@ impl OpenDocument {
         self.last_change = Instant::now();
     }
 
-    /// The latest full analysis's diagnostics that the outline pass does not make, to be
-    /// carried through the edits since to the current text (see [`Carried::places`]). Takes
-    /// the places of the last publish, to be given back with [`Self::keep_places`].
-    pub fn carried(&mut self) -> Option<Carried> {
-        let latest = self
-            .latest
-            .as_ref()
-            .filter(|l| l.analysis.pass == Pass::Full)?;
-        let places = self
-            .carried_places
-            .take()
-            .filter(|p| Arc::ptr_eq(&p.from, latest));
-        let since = self.edits.partition_point(|e| e.version <= latest.version);
+    /// The diagnostics of `source`'s analysis, to be carried through the edits since to the
+    /// current text (see [`Carried::places`]). Takes the places of the last publish, to be
+    /// given back with [`Self::keep_places`].
+    pub fn carried(&mut self, source: Source) -> Option<Carried> {
+        let (from, slot) = match source {
+            Source::Full => (
+                self.latest
+                    .as_ref()
+                    .filter(|l| l.analysis.pass == Pass::Full)?,
+                &mut self.carried_places,
+            ),
+            Source::Outline => (self.outline.as_ref()?, &mut self.outline_places),
+        };
+        let places = slot.take().filter(|p| Arc::ptr_eq(&p.from, from));
+        let since = self.edits.partition_point(|e| e.version <= from.version);
+        if source == Source::Outline && self.edits.len() - since > MAX_EDITS_CARRIED {
+            return None;
+        }
         let done = places.as_ref().map_or(0, |p| p.through);
         Some(Carried {
-            from: latest.clone(),
-            edits: self.edits[since..].iter().skip(done).copied().collect(),
+            from: from.clone(),
+            source,
+            edits: self.edits[(since + done).min(self.edits.len())..].to_vec(),
             places,
         })
     }
 
-    /// Keeps `places` for the next publish if they are still of the latest full analysis, else
-    /// gives them back.
+    /// Keeps `places` for the next publish if they are still of their analysis, else gives
+    /// them back.
     #[must_use]
     pub fn keep_places(&mut self, places: CarriedPlaces) -> Option<CarriedPlaces> {
-        if self
-            .latest
-            .as_ref()
-            .is_some_and(|l| Arc::ptr_eq(l, &places.from))
-        {
-            self.carried_places = Some(places);
+        let (from, slot) = match places.source {
+            Source::Full => (&self.latest, &mut self.carried_places),
+            Source::Outline => (&self.outline, &mut self.outline_places),
+        };
+        if from.as_ref().is_some_and(|l| Arc::ptr_eq(l, &places.from)) {
+            *slot = Some(places);
             return None;
         }
         Some(places)
     }
+
+    /// Drops the edits that no carried analysis needs any more.
+    pub fn forget_old_edits(&mut self) {
+        let full = self
+            .latest
+            .as_ref()
+            .filter(|l| l.analysis.pass == Pass::Full);
+        let oldest = [full, self.outline.as_ref()]
+            .into_iter()
+            .map(|a| a.map_or(i32::MIN, |a| a.version))
+            .min()
+            .unwrap_or(i32::MIN);
+        self.edits.retain(|e| e.version > oldest);
+    }
 }
 
-/// An edit since the latest full analysis: the version it made, its bytes, and where the text
-/// it replaced ended and its new text ends, in the client's positions.
+/// Whose diagnostics a publish carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The latest full analysis's, those the outline pass does not make.
+    Full,
+    /// The latest outline pass's.
+    Outline,
+}
+
+/// An edit since the latest analyses: the version it made, its bytes, and where the text it
+/// replaced ended and its new text ends, in the client's positions.
 #[derive(Clone, Copy, Debug)]
 pub struct Edit {
     pub version: i32,
     pub change: TextChange,
     pub old_end: Position,
     pub new_end: Position,
+    /// The line of an edit of plain text within one line, which changes no heading unless
+    /// the line is part of one (see [`rescan::plain_line_edit`]); `None` for any other.
+    pub plain_line: Option<usize>,
 }
 
 impl Edit {
@@ -140,6 +186,7 @@ impl Edit {
             super::convert::position(&LineIndex::new(doc.rope()), offset, encoding)
         };
         let old_end = end_of(doc, replaced.map_or(doc.len(), |r| r.end));
+        let plain_line = replaced.and_then(|r| rescan::plain_line_edit(doc.rope(), r, text));
         let change = match replaced {
             Some(range) => doc.apply_change(range, text),
             None => doc.replace_all(text),
@@ -149,6 +196,7 @@ impl Edit {
             change,
             old_end,
             new_end: end_of(doc, change.new_end),
+            plain_line,
         }
     }
 
@@ -185,31 +233,55 @@ impl Edit {
     }
 }
 
-/// A full analysis's diagnostics, the edits made since it, and where they were last placed.
+/// An analysis's diagnostics, the edits made since it, and where they were last placed.
 pub struct Carried {
     from: Arc<Analyzed>,
+    source: Source,
     /// The edits since `from` that `places` has not been carried through.
     edits: Vec<Edit>,
     places: Option<CarriedPlaces>,
 }
 
 impl Carried {
-    /// The places of the diagnostics the outline pass does not make, carried through the
-    /// edits since the full analysis.
+    /// The places of the diagnostics, carried through the edits since their analysis; those
+    /// an edit touched are left out.
     pub fn places(self, encoding: Encoding) -> CarriedPlaces {
         let mut places = self
             .places
-            .unwrap_or_else(|| CarriedPlaces::new(self.from, encoding));
+            .unwrap_or_else(|| CarriedPlaces::new(self.from, self.source, encoding));
         for edit in &self.edits {
             places.carry(edit);
         }
         places
     }
+
+    /// The outline pass's diagnostics carried through the edits since, when those edits keep
+    /// its headings and touch none of its diagnostics: each edited plain text within a line
+    /// that is not a heading's (see [`rescan::plain_line_edit`]). A new outline pass would
+    /// then find the same headings, moved, and so the same diagnostics at the carried places;
+    /// typing in a paragraph costs what the edit and the diagnostics do, not a pass over
+    /// every heading. `None` when an outline pass must run.
+    pub fn kept_outline(self, encoding: Encoding) -> Option<CarriedPlaces> {
+        debug_assert_eq!(self.source, Source::Outline);
+        let (text, headings) = (self.from.doc.rope(), &self.from.analysis.syntax.headings);
+        let mut places = self
+            .places
+            .unwrap_or_else(|| CarriedPlaces::new(self.from.clone(), self.source, encoding));
+        for edit in &self.edits {
+            // The edits since the outline pass added no line and removed none, so the line
+            // is the same in its text.
+            let line = edit.plain_line?;
+            if rescan::on_heading_line(text, headings, line) || !places.carry(edit) {
+                return None;
+            }
+        }
+        Some(places)
+    }
 }
 
-/// Where a full analysis's diagnostics (those the outline pass does not make) lie after the
-/// first `through` edits since, in bytes and in the client's positions; those an edit touched
-/// are left out (the next full analysis has them).
+/// Where an analysis's diagnostics (a full analysis's that the outline pass does not make, or
+/// an outline pass's) lie after the first `through` edits since, in bytes and in the client's
+/// positions; those an edit touched are left out (the next analysis has them).
 ///
 /// Each publish carries them through the edits since the last one, moving byte offsets and
 /// positions alike (as an editor moves its markers), instead of converting every offset
@@ -217,6 +289,7 @@ impl Carried {
 /// of the column each) was most of a keystroke's cost, and grew with the document.
 pub struct CarriedPlaces {
     from: Arc<Analyzed>,
+    source: Source,
     through: usize,
     /// By the index of the diagnostic in `from`.
     places: Vec<Option<Place>>,
@@ -232,16 +305,23 @@ struct Place {
 }
 
 impl CarriedPlaces {
-    /// At the full analysis's own text.
-    fn new(from: Arc<Analyzed>, encoding: Encoding) -> Self {
+    /// At the analysis's own text. Of an outline pass, only those that can be published: the
+    /// others never move up, since one that an edit touches is never carried (see
+    /// [`Carried::kept_outline`]).
+    fn new(from: Arc<Analyzed>, source: Source, encoding: Encoding) -> Self {
         let index = LineIndex::new(from.doc.rope());
         let at = |range| super::convert::range(&index, range, encoding);
+        let carried = match source {
+            Source::Full => usize::MAX,
+            Source::Outline => MAX_PUBLISHED,
+        };
         let places = from
             .analysis
             .diagnostics
             .iter()
+            .take(carried)
             .map(|d| {
-                (!d.code.is_outline()).then(|| Place {
+                (source == Source::Outline || !d.code.is_outline()).then(|| Place {
                     range: d.range,
                     at: at(d.range),
                     related: d.related.iter().map(|r| (r.range, at(r.range))).collect(),
@@ -251,12 +331,15 @@ impl CarriedPlaces {
             .collect();
         CarriedPlaces {
             from,
+            source,
             through: 0,
             places,
         }
     }
 
-    fn carry(&mut self, edit: &Edit) {
+    /// Carries the places through `edit`; false when it touched one (left out from then on).
+    fn carry(&mut self, edit: &Edit) -> bool {
+        let mut all_kept = true;
         for slot in &mut self.places {
             let Some(place) = slot else {
                 continue;
@@ -277,18 +360,26 @@ impl CarriedPlaces {
                     serialised: place.serialised.take().filter(|_| unmoved),
                 })
             })();
+            all_kept &= carried.is_some();
             *slot = carried;
         }
         self.through += 1;
+        all_kept
     }
 
     /// Serialises the diagnostics that moved since they were last (or were never), as
-    /// published for `uri`. Most do not move at a keystroke (those before it, and those after
-    /// it on later lines when no line break was typed), and serialising a few hundred was most
-    /// of what was left of a publish's cost.
+    /// published for `uri`, up to the first [`MAX_PUBLISHED`] carried (no more are). Most do
+    /// not move at a keystroke (those before it, and those after it on later lines when no
+    /// line break was typed), and serialising a few hundred was most of what was left of a
+    /// publish's cost.
     pub fn serialise(&mut self, uri: &Uri) {
         let diagnostics = &self.from.analysis.diagnostics;
-        for (diagnostic, slot) in diagnostics.iter().zip(&mut self.places) {
+        let carried = diagnostics
+            .iter()
+            .zip(&mut self.places)
+            .filter(|(_, slot)| slot.is_some())
+            .take(MAX_PUBLISHED);
+        for (diagnostic, slot) in carried {
             let Some(place) = slot.as_mut().filter(|p| p.serialised.is_none()) else {
                 continue;
             };
@@ -545,7 +636,10 @@ mod tests {
                         );
                         open.edits.push(edit);
                     }
-                    let mut places = open.carried().expect("a full analysis").places(encoding);
+                    let mut places = open
+                        .carried(Source::Full)
+                        .expect("a full analysis")
+                        .places(encoding);
                     places.serialise(&uri);
                     let index = LineIndex::new(open.doc.rope());
                     let at = |r| convert::range(&index, r, encoding);
@@ -579,5 +673,116 @@ mod tests {
         }
         // Not vacuous: thousands compared, many of them after they moved.
         assert!(compared > 1000 && moved > 1000, "{compared} {moved}");
+    }
+
+    /// While the edits since the last outline pass keep its headings, its diagnostics carried
+    /// through them are what a new outline pass publishes, in every encoding; any other edit
+    /// (a line break, a heading's text, a character blocks read) makes a new pass run. Edits
+    /// at the ends of random lines (headings among them) and at random places, on real
+    /// documents with CRLF lines, emoji and CJK text.
+    #[test]
+    fn kept_outline_diagnostics_are_a_new_outline_pass() {
+        let uri: Uri = "file:///review.md".parse().unwrap();
+        let plain = ["x", "ab cd", "é", "中文", ".", ""];
+        let other = ["\n", "#", "|", "\r\n", "😀", "## Goals\n", "-", "x\ny"];
+        let (mut kept, mut made, mut compared) = (0, 0, 0);
+        // And a first draft: every section is missing, at its end, where the author types.
+        let draft = ("draft.md", "Notes on the project, with no heading yet");
+        for (name, real) in crate::analysis::fixture::REAL_DOCUMENTS
+            .into_iter()
+            .chain([draft])
+        {
+            let text: String = real
+                .split_inclusive('\n')
+                .enumerate()
+                .map(|(i, line)| match i % 7 {
+                    0 => line.replace('\n', "\r\n"),
+                    1 if !line.starts_with(['#', '|', ' ', '<', '`']) => format!("中😀{line}"),
+                    // Setext headings: typing in their text changes them.
+                    _ if line.starts_with("## ") && i % 2 == 0 => {
+                        format!("{}---\n", &line[3..])
+                    }
+                    _ => line.to_string(),
+                })
+                .collect();
+            for (seed, encoding) in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32]
+                .into_iter()
+                .enumerate()
+            {
+                let mut random = crate::analysis::fixture::random_below(seed as u64 + 1);
+                let mut open = OpenDocument::new(&text, 1);
+                open.outline = Some(Arc::new(job(&open, Pass::Outline).run()));
+                for version in 2..40 {
+                    for _ in 0..1 + random(2) {
+                        let (range, inserted) = if random(8) > 0 {
+                            // At the end of a line, as an author types (or deletes).
+                            let rope = open.doc.rope();
+                            let mut line = random(rope.len_lines());
+                            if random(2) == 0 {
+                                // Most often in a paragraph.
+                                while line + 1 < rope.len_lines()
+                                    && !rope
+                                        .line(line)
+                                        .chars()
+                                        .next()
+                                        .is_some_and(char::is_alphabetic)
+                                {
+                                    line += 1;
+                                }
+                            }
+                            let end = rope.line_to_byte(line) + rope.line(line).len_bytes()
+                                - match rope.line(line).len_chars() {
+                                    0 => 0,
+                                    _ if rope.line(line).to_string().ends_with("\r\n") => 2,
+                                    _ if rope.line(line).to_string().ends_with(['\n', '\r']) => 1,
+                                    _ => 0,
+                                };
+                            let start = open.doc.floor_char_boundary(end.saturating_sub(random(2)));
+                            (TextRange::new(start, end), plain[random(plain.len())])
+                        } else {
+                            let len = open.doc.len();
+                            let start = open.doc.floor_char_boundary(random(len));
+                            let end = open.doc.floor_char_boundary((start + random(4)).min(len));
+                            (TextRange::new(start, end), other[random(other.len())])
+                        };
+                        let edit =
+                            Edit::apply(&mut open.doc, version, Some(range), inserted, encoding);
+                        open.edits.push(edit);
+                    }
+                    open.new_version(version);
+                    let fresh =
+                        job(&OpenDocument::new(&open.doc.text(), version), Pass::Outline).run();
+                    let carried = open.carried(Source::Outline).expect("an outline pass");
+                    let Some(mut places) = carried.kept_outline(encoding) else {
+                        open.outline = Some(Arc::new(fresh));
+                        open.forget_old_edits();
+                        made += 1;
+                        continue;
+                    };
+                    places.serialise(&uri);
+                    let index = LineIndex::new(open.doc.rope());
+                    let expected: Vec<String> = fresh
+                        .analysis
+                        .diagnostics
+                        .iter()
+                        .map(|d| {
+                            serde_json::to_string(&convert::diagnostic(&index, &uri, d, encoding))
+                                .unwrap()
+                        })
+                        .collect();
+                    let published: Vec<&str> =
+                        places.published().map(|(_, _, json)| json.get()).collect();
+                    assert_eq!(published, expected, "{name} {encoding:?} version {version}");
+                    compared += expected.len();
+                    kept += 1;
+                    assert!(open.keep_places(places).is_none());
+                }
+            }
+        }
+        // Not vacuous: both ways taken often, and diagnostics compared.
+        assert!(
+            kept > 100 && made > 100 && compared > 300,
+            "{kept} {made} {compared}"
+        );
     }
 }
