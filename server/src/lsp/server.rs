@@ -8,7 +8,9 @@
 //! change at once:
 //! - the outline pass (headings from the lines, the outline rules; well under a millisecond
 //!   per thousand lines), run in place on its task's thread and published at once together
-//!   with the last full analysis's other diagnostics carried through the edits since;
+//!   with the last full analysis's other diagnostics carried through the edits since; when
+//!   the edits since the last pass typed in a paragraph, no pass runs and the last pass's
+//!   diagnostics are carried the same way (`state::Carried::kept_outline`);
 //! - the full analysis (block tree, every rule), on a blocking thread, published when done
 //!   and replacing it.
 //!
