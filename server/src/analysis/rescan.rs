@@ -11,8 +11,11 @@
 //! - the line starts (after blanks) with a letter, before the edit: so it is not, and does not
 //!   become, a heading, fence, list item, quote, table delimiter, thematic break or blank line;
 //! - the line is not part of a heading (a setext heading's text, an empty heading's bold title);
-//! - the line has no `|`, `<` or `>`, the characters blocks read inside a line (a table's
-//!   cells, an HTML block's end).
+//! - no `<` or `>` lies within 12 bytes of the edit: an HTML block's end that the edit makes or
+//!   unmakes (`</pre`, `-->`, `?>`, `]]>`: 11 bytes at most) has one of them;
+//! - the line has no `|` when the next line may be a table's delimiter row (it starts with
+//!   neither a letter nor a digit): typing after a header row's trailing pipe adds a cell, and
+//!   a header with other cells than its delimiter row is no table.
 //!
 //! A property test checks the result against a fresh scan. The server judges each edit by the
 //! same rules when it applies it ([`plain_line_edit`], [`on_heading_line`]), so that typing in
@@ -68,6 +71,7 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
         old,
         TextRange::new(start, old_end),
         new.byte_slice(start..new_end).chars(),
+        None,
     )?;
     if on_heading_line(old, &last.headings, line) {
         return None;
@@ -96,8 +100,15 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
 /// The line of an edit to `old` (`replaced` becomes `inserted`) that changes no heading,
 /// unless the line is part of one ([`on_heading_line`] tells): an edit of plain text within a
 /// line that starts with a letter, as the module comment says; `None` for any other edit.
-/// Reads the edit and its line only.
-pub fn plain_line_edit(old: &Rope, replaced: TextRange, inserted: &str) -> Option<usize> {
+/// Reads the edit and its line only; not even the line when it is `known_plain`, the line the
+/// edit before this one found so (a plain edit adds no character that blocks read, so typing
+/// on along a 1 MB line does not read it at each keystroke).
+pub fn plain_line_edit(
+    old: &Rope,
+    replaced: TextRange,
+    inserted: &str,
+    known_plain: Option<usize>,
+) -> Option<usize> {
     let whole_characters = replaced.start <= replaced.end
         && replaced.end <= old.len_bytes()
         && is_boundary(old, replaced.start)
@@ -105,13 +116,14 @@ pub fn plain_line_edit(old: &Rope, replaced: TextRange, inserted: &str) -> Optio
     if !whole_characters {
         return None;
     }
-    plain_line_edit_of(old, replaced, inserted.chars())
+    plain_line_edit_of(old, replaced, inserted.chars(), known_plain)
 }
 
 fn plain_line_edit_of(
     old: &Rope,
     replaced: TextRange,
     mut inserted: impl Iterator<Item = char>,
+    known_plain: Option<usize>,
 ) -> Option<usize> {
     let plain = |c: char| {
         c.is_alphanumeric()
@@ -138,15 +150,41 @@ fn plain_line_edit_of(
     if !first.is_alphabetic() {
         return None;
     }
-    // Within a line, blocks read `|` (a table's cells: typing after a trailing pipe adds
-    // one) and `<`, `>` (an HTML block's end: `</pre` typed before a line break ends it).
+    // An HTML block's end the edit makes or unmakes has its `<` or `>` near it.
     let line_end = old.line_to_byte((line + 1).min(old.len_lines()));
-    let reads_blocks = old
-        .byte_slice(line_start..line_end)
-        .chunks()
-        .any(|c| c.bytes().any(|b| matches!(b, b'|' | b'<' | b'>')));
-    (!reads_blocks).then_some(line)
+    let (near_start, near_end) = (
+        start.saturating_sub(HTML_END_REACH).max(line_start),
+        (replaced.end + HTML_END_REACH).min(line_end),
+    );
+    if old
+        .bytes_at(near_start)
+        .take(near_end - near_start)
+        .any(|b| matches!(b, b'<' | b'>'))
+    {
+        return None;
+    }
+    // A table's header row, if the next line may be a delimiter row (the edit before this
+    // one on the line found it not: a plain edit adds no pipe and leaves the next line).
+    if known_plain == Some(line) {
+        return Some(line);
+    }
+    let next_may_delimit = line + 1 < old.len_lines()
+        && old
+            .line(line + 1)
+            .chars()
+            .find(|c| !matches!(c, ' ' | '\t'))
+            .is_some_and(|c| !c.is_alphanumeric() && !matches!(c, '\n' | '\r'));
+    let has_pipe = || {
+        old.byte_slice(line_start..line_end)
+            .chunks()
+            .any(|c| memchr::memchr(b'|', c.as_bytes()).is_some())
+    };
+    (!(next_may_delimit && has_pipe())).then_some(line)
 }
+
+/// How far from an edit the `<` or `>` of an HTML block's end it makes or unmakes can be: the
+/// longest end is `</textarea` and the character after it.
+const HTML_END_REACH: usize = 12;
 
 /// Whether line `line` of `text` is part of one of its `headings` (a setext heading's text,
 /// an empty heading's bold title) or touches one. The headings are in order, so only the last
@@ -367,9 +405,20 @@ mod tests {
         "Cell|\n",
         "Text </\n",
         "<pre>\n",
+        "Some </pre text\n",
+        "Text ?> more\n",
+        "Text --> more\n",
+        "Text ]]> more\n",
+        "Text <https://x.y> and a -> b\n",
+        "Cell | cell\n",
+        "<?php\n",
+        "<![CDATA[\n",
+        "<script>\n",
+        "|---|---|\n",
+        ":-:|\n",
     ];
     const TYPED: &[&str] = &[
-        "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-", "pre",
+        "x", " ", "é", "中", "(", ".", "", "ab cd", "#", "`", "|", "\n", "-", "pre", "?", "script",
     ];
 
     proptest! {

@@ -558,8 +558,14 @@ impl ApplyChange for Backend {
                 let replaced = change
                     .range
                     .map(|range| convert::text_range(&open.doc, range, encoding));
-                let edit =
-                    state::Edit::apply(&mut open.doc, version, replaced, &change.text, encoding);
+                let edit = state::Edit::apply(
+                    &mut open.doc,
+                    version,
+                    replaced,
+                    &change.text,
+                    encoding,
+                    open.edits.last(),
+                );
                 open.edits.push(edit);
             }
             open.new_version(version);

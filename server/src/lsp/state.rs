@@ -174,19 +174,23 @@ pub struct Edit {
 }
 
 impl Edit {
-    /// Puts `text` in place of `replaced` (the whole text when `None`) in `doc`, as `version`.
+    /// Puts `text` in place of `replaced` (the whole text when `None`) in `doc`, as `version`;
+    /// `last` is the edit before it, if known.
     pub fn apply(
         doc: &mut Document,
         version: i32,
         replaced: Option<TextRange>,
         text: &str,
         encoding: Encoding,
+        last: Option<&Edit>,
     ) -> Edit {
         let end_of = |doc: &Document, offset| {
             super::convert::position(&LineIndex::new(doc.rope()), offset, encoding)
         };
         let old_end = end_of(doc, replaced.map_or(doc.len(), |r| r.end));
-        let plain_line = replaced.and_then(|r| rescan::plain_line_edit(doc.rope(), r, text));
+        let known_plain = last.and_then(|e| e.plain_line);
+        let plain_line =
+            replaced.and_then(|r| rescan::plain_line_edit(doc.rope(), r, text, known_plain));
         let change = match replaced {
             Some(range) => doc.apply_change(range, text),
             None => doc.replace_all(text),
@@ -633,6 +637,7 @@ mod tests {
                             Some(TextRange::new(start, end)),
                             inserted[random(inserted.len())],
                             encoding,
+                            open.edits.last(),
                         );
                         open.edits.push(edit);
                     }
@@ -673,6 +678,40 @@ mod tests {
         }
         // Not vacuous: thousands compared, many of them after they moved.
         assert!(compared > 1000 && moved > 1000, "{compared} {moved}");
+    }
+
+    /// An edit right after a plain edit on the same line does not read the line again (it is
+    /// still plain), but one after any other edit does: a `|` typed makes the line one that
+    /// blocks read (a table's row, as here above `---`).
+    #[test]
+    fn a_line_is_read_again_unless_the_last_edit_found_it_plain() {
+        let mut doc = Document::new("# T\n\nSome text\n---\n");
+        let at = |doc: &Document| TextRange::empty(doc.text().find("text").unwrap() + 4);
+        let mut last: Option<Edit> = None;
+        let mut typed = Vec::new();
+        for text in ["x", "y", "|", "z", "w"] {
+            let range = at(&doc);
+            let edit = Edit::apply(
+                &mut doc,
+                2,
+                Some(range),
+                text,
+                Encoding::Utf16,
+                last.as_ref(),
+            );
+            typed.push((text, edit.plain_line));
+            last = Some(edit);
+        }
+        assert_eq!(
+            typed,
+            [
+                ("x", Some(2)),
+                ("y", Some(2)),
+                ("|", None),
+                ("z", None),
+                ("w", None)
+            ]
+        );
     }
 
     /// While the edits since the last outline pass keep its headings, its diagnostics carried
@@ -745,8 +784,14 @@ mod tests {
                             let end = open.doc.floor_char_boundary((start + random(4)).min(len));
                             (TextRange::new(start, end), other[random(other.len())])
                         };
-                        let edit =
-                            Edit::apply(&mut open.doc, version, Some(range), inserted, encoding);
+                        let edit = Edit::apply(
+                            &mut open.doc,
+                            version,
+                            Some(range),
+                            inserted,
+                            encoding,
+                            open.edits.last(),
+                        );
                         open.edits.push(edit);
                     }
                     open.new_version(version);

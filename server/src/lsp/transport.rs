@@ -43,12 +43,15 @@
 //! A document's publish not yet written when its next publish comes is replaced by it
 //! ([`Outbox::latest`]): a client that reads slower than the server publishes gets the newest
 //! diagnostics, not a backlog of stale ones.
+//! On stdio, a publish that input not yet applied may supersede waits for it, a millisecond
+//! at most ([`Queue::hold`]): in a burst of changes, the client then reads the last version's
+//! diagnostics only, not an earlier version's first.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::Either;
 use futures::stream::FuturesUnordered;
@@ -541,7 +544,30 @@ pub struct Transport<R> {
     reader: R,
     writer: JoinHandle<()>,
     outbox: Outbox,
+    /// Counted for the stdio session only (see [`Queue::hold`]).
+    unread: Option<Arc<Unread>>,
 }
+
+/// Input not yet applied: bytes the stdin thread read that the session has not handed over, a
+/// message the session holds only part of, changes handed over and not yet applied. While
+/// there is some, a change may be about to make a publish stale (see [`Queue::hold`]).
+#[derive(Debug, Default)]
+pub struct Unread {
+    bytes: AtomicUsize,
+    partial: AtomicBool,
+    changes: AtomicUsize,
+}
+
+impl Unread {
+    fn any(&self) -> bool {
+        self.bytes.load(Ordering::Acquire) > 0
+            || self.partial.load(Ordering::Acquire)
+            || self.changes.load(Ordering::Acquire) > 0
+    }
+}
+
+/// How long a publish waits at most for unread input (see [`Queue::hold`]).
+const MAX_HOLD: Duration = Duration::from_millis(1);
 
 /// Sends the server's notifications to the output without going through tower-lsp (see the
 /// module comment). Frames keep the order in which they were sent, except those replaced
@@ -565,17 +591,26 @@ struct Pending {
 struct Queue {
     queue: mpsc::Receiver<Out>,
     latest: Latest,
+    /// The session's unread input, for a writer that waits for it (see [`Queue::hold`]).
+    unread: Option<Arc<Unread>>,
 }
 
 /// The output of a session: where frames are sent, and the queue the writer takes them from.
-fn output() -> (Outbox, Queue) {
+fn output(unread: Option<Arc<Unread>>) -> (Outbox, Queue) {
     let (frames, queue) = mpsc::channel(64);
     let latest = Latest::default();
     let outbox = Outbox {
         frames,
         latest: latest.clone(),
     };
-    (outbox, Queue { queue, latest })
+    (
+        outbox,
+        Queue {
+            queue,
+            latest,
+            unread,
+        },
+    )
 }
 
 impl Queue {
@@ -589,13 +624,35 @@ impl Queue {
         }
     }
 
-    /// [`next`](Self::next) for a thread of its own.
+    /// [`next`](Self::next) for a thread of its own, which may wait for unread input before
+    /// a publish (see [`hold`](Self::hold)).
     fn next_blocking(&mut self) -> Option<Vec<u8>> {
         loop {
             let out = self.queue.blocking_recv()?;
+            if let Out::Latest(key) = &out {
+                self.hold(key);
+            }
             if let Some(bytes) = self.bytes_of(out)? {
                 return Some(bytes);
             }
+        }
+    }
+
+    /// Waits, up to [`MAX_HOLD`], while input is unread and the frames queued under `key` are
+    /// of a version it may supersede: in a burst of changes the session is about to apply the
+    /// next one, and a publish written now (tens of kilobytes at 10k lines) is one more for the
+    /// client to read before the last version's. Dropped if superseded meanwhile, or replaced
+    /// by the newer publish. A keystroke after a pause finds no input unread: no wait.
+    fn hold(&self, key: &str) {
+        let Some(unread) = &self.unread else {
+            return;
+        };
+        let Some(stale) = lock(&self.latest).get(key).and_then(|p| p.stale.clone()) else {
+            return;
+        };
+        let started = Instant::now();
+        while unread.any() && !stale.load(Ordering::Relaxed) && started.elapsed() < MAX_HOLD {
+            std::thread::yield_now();
         }
     }
 
@@ -692,9 +749,13 @@ impl Transport<StdinReader> {
     /// the server fell behind by more than a keystroke's latency just reading them.
     pub fn stdio() -> Self {
         let (chunks, received) = mpsc::channel(64);
-        let reading = std::thread::Builder::new()
-            .name("stdin".to_string())
-            .spawn(move || read_stdin(chunks));
+        let unread = Arc::new(Unread::default());
+        let reading = {
+            let unread = unread.clone();
+            std::thread::Builder::new()
+                .name("stdin".to_string())
+                .spawn(move || read_stdin(chunks, &unread))
+        };
         if let Err(e) = reading {
             tracing::error!("cannot start the stdin thread: {e}");
         }
@@ -703,12 +764,13 @@ impl Transport<StdinReader> {
             current: Vec::new(),
             at: 0,
         };
-        let (outbox, queue) = output();
+        let (outbox, queue) = output(Some(unread.clone()));
         let writer = tokio::task::spawn_blocking(move || write_stdout(queue));
         Transport {
             reader: stdin,
             writer,
             outbox,
+            unread: Some(unread),
         }
     }
 }
@@ -716,12 +778,13 @@ impl Transport<StdinReader> {
 impl<R: AsyncRead + Unpin> Transport<R> {
     /// On any async streams (test pipes).
     pub fn new<W: AsyncWrite + Unpin + Send + 'static>(reader: R, writer: W) -> Self {
-        let (outbox, queue) = output();
+        let (outbox, queue) = output(None);
         let writer = tokio::spawn(write_output(queue, writer));
         Transport {
             reader,
             writer,
             outbox,
+            unread: None,
         }
     }
 
@@ -756,6 +819,7 @@ impl<R: AsyncRead + Unpin> Transport<R> {
             mut reader,
             writer,
             outbox,
+            unread,
         } = self;
         let frames = outbox.frames;
         let (mut to_client, mut from_client) = client.split();
@@ -795,11 +859,13 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                 }
                 read = reader.read(&mut chunk), if reading && in_flight.len() < MAX_IN_FLIGHT => {
                     let mut read = read;
+                    let mut consumed = 0;
                     // Everything ready now joins the batch.
                     loop {
                         match read {
                             Ok(0) => reading = false,
                             Ok(n) => {
+                                consumed += n;
                                 for reply in input.decode(&chunk[..n]) {
                                     let _ = frames.send(Out::Frame(reply)).await;
                                 }
@@ -819,6 +885,9 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                     }
                     if !reading {
                         input.ended();
+                    }
+                    if let Some(unread) = &unread {
+                        unread.partial.store(!input.decoder.at_boundary(), Ordering::Release);
                     }
                     for message in input.take() {
                         let handled = match message {
@@ -865,8 +934,15 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                             // after it.
                             Either::Right(change) => {
                                 let changes = changes.clone();
+                                let unread = unread.clone();
+                                if let Some(unread) = &unread {
+                                    unread.changes.fetch_add(1, Ordering::AcqRel);
+                                }
                                 Either::Right(futures::future::lazy(move |_| {
                                     changes.apply_change(change);
+                                    if let Some(unread) = unread {
+                                        unread.changes.fetch_sub(1, Ordering::AcqRel);
+                                    }
                                     Ok(None)
                                 }))
                             }
@@ -876,6 +952,10 @@ impl<R: AsyncRead + Unpin> Transport<R> {
                             reading = false;
                             break;
                         }
+                    }
+                    if let Some(unread) = &unread {
+                        // Handed over: what is left unread is what came since.
+                        unread.bytes.fetch_sub(consumed, Ordering::AcqRel);
                     }
                     if !reading {
                         deadline = Some(tokio::time::Instant::now() + limit);
@@ -989,8 +1069,9 @@ async fn read_ready<R: AsyncRead + Unpin>(
     .await
 }
 
-/// Reads stdin into `chunks` until its end (or an error, passed on).
-fn read_stdin(chunks: mpsc::Sender<std::io::Result<Vec<u8>>>) {
+/// Reads stdin into `chunks` until its end (or an error, passed on), counting the bytes as
+/// unread.
+fn read_stdin(chunks: mpsc::Sender<std::io::Result<Vec<u8>>>, unread: &Unread) {
     use std::io::Read;
     let mut stdin = std::io::stdin().lock();
     let mut buf = vec![0; 64 * 1024];
@@ -1002,6 +1083,9 @@ fn read_stdin(chunks: mpsc::Sender<std::io::Result<Vec<u8>>>) {
             Err(e) => Err(e),
         };
         let failed = read.is_err();
+        if let Ok(bytes) = &read {
+            unread.bytes.fetch_add(bytes.len(), Ordering::AcqRel);
+        }
         if chunks.blocking_send(read).is_err() || failed {
             return;
         }
@@ -1463,6 +1547,51 @@ pub(crate) mod tests {
             ]
         "#]]
         .assert_debug_eq(&bodies);
+    }
+
+    /// While input is unread (a change on its way), the stdio writer holds a publish that
+    /// may be superseded: dropped when the change makes it stale, written after
+    /// [`MAX_HOLD`] at the latest; without unread input, written at once.
+    #[test]
+    fn a_publish_waits_briefly_for_unread_input() {
+        let publish = |n: i32| Outbox::frame("publish", &n).unwrap();
+        let unread = Arc::new(Unread::default());
+        let (outbox, mut queue) = output(Some(unread.clone()));
+        let stale = Arc::new(AtomicBool::new(false));
+        unread.bytes.store(100, Ordering::Release);
+        use futures::executor::block_on;
+        assert!(block_on(outbox.latest(
+            "a",
+            publish(1),
+            Some(stale.clone())
+        )));
+        assert!(block_on(outbox.notify("next", &0)));
+        let writer = std::thread::spawn(move || {
+            let first = queue.next_blocking();
+            (first, queue)
+        });
+        // The change is applied: the publish is stale.
+        std::thread::sleep(Duration::from_micros(300));
+        stale.store(true, Ordering::Release);
+        let (first, mut queue) = writer.join().unwrap();
+        assert_eq!(first, Some(Outbox::frame("next", &0).unwrap()));
+        // Never stale: written once the wait is over.
+        assert!(block_on(outbox.latest(
+            "a",
+            publish(2),
+            Some(Arc::default())
+        )));
+        let started = Instant::now();
+        assert_eq!(queue.next_blocking(), Some(publish(2)));
+        assert!(started.elapsed() >= MAX_HOLD);
+        // Nothing unread: no wait.
+        unread.bytes.store(0, Ordering::Release);
+        assert!(block_on(outbox.latest(
+            "a",
+            publish(3),
+            Some(Arc::default())
+        )));
+        assert_eq!(queue.next_blocking(), Some(publish(3)));
     }
 
     /// The next frame's body from `from`.
