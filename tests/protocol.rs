@@ -652,6 +652,20 @@ fn settings_from_initialization_options_and_configuration_changes() {
         "missing-section as a hint: {}",
         missing[0]
     );
+
+    // Typing in a paragraph then (its outline diagnostics carried from the last outline
+    // pass, when that pass is of the same settings) publishes with the new settings at once.
+    let mut doc = Doc::new(URI, &cut_threat_model(&template()), Encoding::Utf16);
+    let paragraph_end = {
+        let start = doc.text.find("\nThe ").expect("a paragraph line") + 1;
+        start + doc.text[start..].find('\n').unwrap()
+    };
+    let change = doc.edit(paragraph_end, paragraph_end, "x");
+    let v = doc.send(&mut server, vec![change]);
+    let published = server.wait_first_publish(URI, v);
+    let missing = threat_model_missing(&published);
+    assert_eq!(missing.len(), 1, "{published}");
+    assert_eq!(missing[0]["severity"], 4, "after typing: {}", missing[0]);
     assert!(server.shutdown_and_exit().success());
 }
 

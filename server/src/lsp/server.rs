@@ -226,22 +226,34 @@ impl Backend {
         let mut replaced = None;
         let (outline, encoding) = {
             let mut state = state::lock(&self.state);
-            let encoding = state.encoding;
-            let Some(open) = state.docs.get_mut(uri).filter(|d| d.version == version) else {
+            let State {
+                docs,
+                config,
+                encoding,
+                ..
+            } = &mut *state;
+            let Some(open) = docs.get_mut(uri).filter(|d| d.version == version) else {
                 return true;
             };
             if open.published == Some((version, true)) {
                 return true;
             }
             if let Some(made) = made {
+                if made.config != *config {
+                    // The settings changed while it ran: the change's own analyses follow.
+                    return true;
+                }
                 replaced = open.outline.replace(made);
                 open.outline_places = None;
                 open.forget_old_edits();
             }
+            if open.outline.as_ref().is_some_and(|o| o.config != *config) {
+                return false;
+            }
             let Some(outline) = open.carried(state::Source::Outline) else {
                 return false;
             };
-            (outline, encoding)
+            (outline, *encoding)
         };
         let Some(mut outline) = outline.kept_outline(encoding) else {
             return false;
@@ -391,10 +403,10 @@ impl Backend {
         if pass == Pass::Outline {
             // The next keystroke's outline diagnostics are carried from this pass.
             let mut state = state::lock(&self.state);
-            if let Some(open) = state
-                .docs
+            let State { docs, config, .. } = &mut *state;
+            if let Some(open) = docs
                 .get_mut(uri)
-                .filter(|d| d.version == analyzed.version)
+                .filter(|d| d.version == analyzed.version && analyzed.config == *config)
             {
                 let replaced = open.outline.replace(analyzed.clone());
                 open.outline_places = None;

@@ -25,11 +25,12 @@ pub const MAX_PUBLISHED: usize = 1000;
 /// [`Carried::kept_outline`]); then a pass runs, so the edits kept stay few.
 const MAX_EDITS_CARRIED: usize = 1024;
 
-/// An analysis together with the document version it was made from.
+/// An analysis together with the document version and the configuration it was made from.
 pub struct Analyzed {
     pub version: i32,
     pub doc: Document,
     pub analysis: Analysis,
+    pub config: Config,
 }
 
 pub struct OpenDocument {
@@ -555,6 +556,7 @@ impl Job {
             version: self.version,
             doc: self.doc,
             analysis,
+            config: self.config,
         })
     }
 }
