@@ -46,6 +46,19 @@ enum ToPublish<'a> {
     Carried(&'a serde_json::value::RawValue),
 }
 
+/// What a publish is of, besides its diagnostics.
+struct Sending {
+    version: i32,
+    pass: Pass,
+    /// Nothing more is published for this version.
+    last: bool,
+    encoding: Encoding,
+    /// The client asked for `$/jointReview/analysed`.
+    notify: bool,
+    /// Set once the version is no longer the document's.
+    superseded: Arc<AtomicBool>,
+}
+
 /// When a document's full analysis after an edit took longer than this, the next one runs
 /// only after [`PAUSE`] without changes (the outline pass still answers every keystroke), and
 /// requests are answered from the outline pass rather than wait for it. A real review's takes
@@ -189,13 +202,15 @@ impl Backend {
         let sent = self
             .send(
                 &uri,
-                analyzed.version,
-                analyzed.analysis.pass,
-                true,
+                Sending {
+                    version: analyzed.version,
+                    pass: analyzed.analysis.pass,
+                    last: true,
+                    encoding,
+                    notify,
+                    superseded,
+                },
                 all,
-                encoding,
-                notify,
-                superseded,
             )
             .await;
         log_sent(sent, analyzed.version, started);
@@ -284,13 +299,15 @@ impl Backend {
         let sent = self
             .send(
                 uri,
-                version,
-                Pass::Outline,
-                last,
+                Sending {
+                    version,
+                    pass: Pass::Outline,
+                    last,
+                    encoding,
+                    notify,
+                    superseded,
+                },
                 all,
-                encoding,
-                notify,
-                superseded,
             )
             .await;
         // Not dropped under the lock: they may hold the last reference to a tree.
@@ -311,18 +328,20 @@ impl Backend {
     /// Sends the diagnostics of one version (in the order of the text; the first
     /// [`MAX_PUBLISHED`]) and, when the client asked, our notification of it: `None` when the
     /// version is superseded first.
-    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         uri: &Uri,
-        version: i32,
-        pass: Pass,
-        last: bool,
+        sending: Sending,
         mut all: Vec<(usize, Code, ToPublish<'_>)>,
-        encoding: Encoding,
-        notify: bool,
-        superseded: Arc<AtomicBool>,
     ) -> Option<usize> {
+        let Sending {
+            version,
+            pass,
+            last,
+            encoding,
+            notify,
+            superseded,
+        } = sending;
         // A change from now on makes this publish useless: the next version's comes soon, and
         // converting this one would only delay it.
         let stale = || superseded.load(Ordering::Relaxed);

@@ -552,7 +552,7 @@ pub struct Transport<R> {
 /// message the session holds only part of, changes handed over and not yet applied. While
 /// there is some, a change may be about to make a publish stale (see [`Queue::hold`]).
 #[derive(Debug, Default)]
-pub struct Unread {
+struct Unread {
     bytes: AtomicUsize,
     partial: AtomicBool,
     changes: AtomicUsize,
