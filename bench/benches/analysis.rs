@@ -8,7 +8,11 @@
 //! `analyze`: the per-version cost). `cold` is `Document::new` plus `analyze` with an empty
 //! inline cache. The inline cache is warm except where a step changes text. `line_scan` is the
 //! headings found from the lines alone (`line_scan::headings`), the cheap first pass that the
-//! outline diagnostics can use before the parse.
+//! outline diagnostics can use before the parse. `outline_keystroke` is one character typed,
+//! then the outline pass (what the server runs per version for an edit that may change a
+//! heading); `judge_edit` is what a keystroke in a paragraph costs the server instead: judging
+//! the edit (`rescan::plain_line_edit`) and looking its line up among the headings
+//! (`rescan::on_heading_line`).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -21,7 +25,9 @@ use joint_review_lsp::analysis::config::Config;
 use joint_review_lsp::analysis::document::Document;
 use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
 use joint_review_lsp::analysis::text::TextRange;
-use joint_review_lsp::analysis::{analyze, anchors, detect, line_scan, rules, Context};
+use joint_review_lsp::analysis::{
+    analyze, analyze_outline, anchors, detect, line_scan, rescan, rules, Context,
+};
 
 fn documents() -> Vec<BenchDoc> {
     let mut real = docs::real_docs();
@@ -84,6 +90,32 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("line_scan", |b| {
             b.iter(|| black_box(line_scan::headings(&doc, &mut cache)))
+        });
+        let headings = line_scan::headings(&doc, &mut cache);
+        group.bench_function("judge_edit", |b| {
+            b.iter(|| {
+                let line = rescan::plain_line_edit(doc.rope(), TextRange::empty(at), "x", None);
+                black_box(line.map(|l| rescan::on_heading_line(doc.rope(), &headings, l)))
+            })
+        });
+        let mut outline_doc = Document::new(&bd.text);
+        let mut outline_cache = InlineCache::new();
+        let _ = analyze_outline(&outline_doc, name, &config, &mut outline_cache);
+        let mut typed = false;
+        group.bench_function("outline_keystroke", |b| {
+            b.iter(|| {
+                match typed {
+                    true => outline_doc.apply_change(TextRange::new(at, at + 1), ""),
+                    false => outline_doc.apply_change(TextRange::empty(at), "x"),
+                };
+                typed = !typed;
+                black_box(analyze_outline(
+                    &outline_doc,
+                    name,
+                    &config,
+                    &mut outline_cache,
+                ))
+            })
         });
         let syntax = Syntax::new(&doc, &mut cache);
         let head = doc.slice(TextRange::new(0, doc.floor_char_boundary(4096)));
