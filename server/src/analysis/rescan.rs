@@ -188,8 +188,12 @@ const HTML_END_REACH: usize = 12;
 
 /// Whether line `line` of `text` is part of one of its `headings` (a setext heading's text,
 /// an empty heading's bold title) or touches one. The headings are in order, so only the last
-/// few that start before the line's end can: a binary search, not a pass over them all.
+/// few that start before the line's end can: a binary search, not a pass over them all. A
+/// line past the text's is taken for one (the caller then scans again).
 pub fn on_heading_line(text: &Rope, headings: &[Heading], line: usize) -> bool {
+    if line >= text.len_lines() {
+        return true;
+    }
     let line_start = text.line_to_byte(line);
     let line_end = text.line_to_byte((line + 1).min(text.len_lines()));
     let touches_line = |r: TextRange| r.start <= line_end && line_start <= r.end;
@@ -443,6 +447,7 @@ mod tests {
                     .any(|h| touches(h.range) || h.bold_line_title.is_some_and(touches));
                 prop_assert_eq!(on_heading_line(rope, &headings, line), every, "line {} of {:?}", line, text);
             }
+            prop_assert!(on_heading_line(rope, &headings, rope.len_lines()));
         }
     }
 
