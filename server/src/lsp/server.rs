@@ -258,9 +258,7 @@ impl Backend {
                     // The settings changed while it ran: the change's own analyses follow.
                     return true;
                 }
-                replaced = open.outline.replace(made);
-                open.outline_places = None;
-                open.forget_old_edits();
+                replaced = open.adopt_outline(made);
             }
             if open.outline.as_ref().is_some_and(|o| o.config != *config) {
                 return false;
@@ -427,9 +425,7 @@ impl Backend {
                 .get_mut(uri)
                 .filter(|d| d.version == analyzed.version && analyzed.config == *config)
             {
-                let replaced = open.outline.replace(analyzed.clone());
-                open.outline_places = None;
-                open.forget_old_edits();
+                let replaced = open.adopt_outline(analyzed.clone());
                 drop(state);
                 drop(replaced);
             }

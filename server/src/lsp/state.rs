@@ -137,17 +137,26 @@ impl OpenDocument {
         Some(places)
     }
 
-    /// Drops the edits that no carried analysis needs any more.
+    /// Makes `made` the outline pass whose diagnostics later keystrokes carry (see
+    /// [`Carried::kept_outline`]); returns the one it replaces.
+    pub fn adopt_outline(&mut self, made: Arc<Analyzed>) -> Option<Arc<Analyzed>> {
+        let replaced = self.outline.replace(made);
+        self.outline_places = None;
+        self.forget_old_edits();
+        replaced
+    }
+
+    /// Drops the edits that no carried analysis needs any more: those since the older of the
+    /// latest full analysis and outline pass. A document too large to parse has no full
+    /// analysis to wait for; any other keeps all until its first (that there were none tells
+    /// that one to start at once).
     pub fn forget_old_edits(&mut self) {
-        let full = self
-            .latest
-            .as_ref()
-            .filter(|l| l.analysis.pass == Pass::Full);
-        let oldest = [full, self.outline.as_ref()]
-            .into_iter()
-            .map(|a| a.map_or(i32::MIN, |a| a.version))
-            .min()
-            .unwrap_or(i32::MIN);
+        let full = match self.doc.is_too_large() {
+            true => i32::MAX,
+            false => self.latest.as_ref().map_or(i32::MIN, |l| l.version),
+        };
+        let outline = self.outline.as_ref().map_or(i32::MIN, |o| o.version);
+        let oldest = full.min(outline);
         self.edits.retain(|e| e.version > oldest);
     }
 }
@@ -680,6 +689,36 @@ mod tests {
         }
         // Not vacuous: thousands compared, many of them after they moved.
         assert!(compared > 1000 && moved > 1000, "{compared} {moved}");
+    }
+
+    /// A document too large to parse gets no full analysis: its edits are kept only until its
+    /// next outline pass, not for ever.
+    #[test]
+    fn a_document_too_large_to_parse_keeps_the_edits_since_its_outline_pass_only() {
+        let line = "Some text in a paragraph.\n";
+        let text = format!(
+            "# T\n\n{}",
+            line.repeat(crate::analysis::document::MAX_PARSED_BYTES / line.len() + 1)
+        );
+        let mut open = OpenDocument::new(&text, 1);
+        assert!(open.doc.is_too_large());
+        open.outline = Some(Arc::new(job(&open, Pass::Outline).run()));
+        for version in 2..=4 {
+            let edit = Edit::apply(
+                &mut open.doc,
+                version,
+                Some(TextRange::empty(10)),
+                "x",
+                Encoding::Utf16,
+                open.edits.last(),
+            );
+            open.edits.push(edit);
+            open.new_version(version);
+        }
+        assert_eq!(open.edits.len(), 3);
+        let made = Arc::new(job(&open, Pass::Outline).run());
+        assert!(open.adopt_outline(made).is_some());
+        assert!(open.edits.is_empty());
     }
 
     /// An edit right after a plain edit on the same line does not read the line again (it is
