@@ -12,7 +12,9 @@
 //! then the outline pass (what the server runs per version for an edit that may change a
 //! heading); `judge_edit` is what a keystroke in a paragraph costs the server instead: judging
 //! the edit (`rescan::plain_line_edit`) and looking its line up among the headings
-//! (`rescan::on_heading_line`).
+//! (`rescan::on_heading_line`). `outline_line_break` is a line break put in and taken out
+//! again, then the outline pass: an edit that may change headings, so the lines around it are
+//! scanned again (`line_scan::rescan`).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -109,6 +111,22 @@ fn bench(c: &mut Criterion) {
                     false => outline_doc.apply_change(TextRange::empty(at), "x"),
                 };
                 typed = !typed;
+                black_box(analyze_outline(
+                    &outline_doc,
+                    name,
+                    &config,
+                    &mut outline_cache,
+                ))
+            })
+        });
+        let mut broken = false;
+        group.bench_function("outline_line_break", |b| {
+            b.iter(|| {
+                match broken {
+                    true => outline_doc.apply_change(TextRange::new(at, at + 1), ""),
+                    false => outline_doc.apply_change(TextRange::empty(at), "\n"),
+                };
+                broken = !broken;
                 black_box(analyze_outline(
                     &outline_doc,
                     name,

@@ -3,8 +3,9 @@
 //!
 //! Typing in a paragraph is most of what an author does, and such a keystroke changes no
 //! heading; the only work left is finding the edit (comparing the two texts' bytes from both
-//! ends, a memory comparison) and moving the later headings by its length. Everything else
-//! goes to [`line_scan::headings`]. "Cannot change" is judged conservatively:
+//! ends, a memory comparison) and moving the later headings by its length. Any other edit is
+//! scanned again from the last state the scan kept before it ([`line_scan::rescan`]), or from
+//! the start when there is none. "Cannot change" is judged conservatively:
 //! - the edit (the bytes that differ) lies within one line, does not split a CRLF, and neither
 //!   removes nor inserts a line break or a character that Markdown's block structure or an HTML block's end reads
 //!   (only letters, digits, spaces and `,.;:!?'"()` pass);
@@ -24,49 +25,87 @@
 use ropey::Rope;
 
 use super::document::Document;
-use super::line_scan;
+use super::line_scan::{self, Replaced, Resume, CHECKPOINT_SPACING};
 use super::markdown::{Heading, InlineCache};
 use super::text::TextRange;
 
-/// The text and headings of the last version scanned.
+/// The text and headings of the last version scanned, and where a scan of it can resume.
 pub(crate) struct LastScan {
     rope: Rope,
     headings: Vec<Heading>,
+    resume: Resume,
 }
 
 /// The headings of `doc`, as [`line_scan::headings`] finds them.
 pub fn headings(doc: &Document, cache: &mut InlineCache) -> Vec<Heading> {
-    if let Some(last) = cache.last_scan.take() {
-        if let Some(headings) = reuse(&last, doc.rope()) {
-            cache.last_scan = Some(LastScan {
-                rope: doc.rope().clone(),
-                headings: headings.clone(),
-            });
-            return headings;
-        }
-    }
-    let headings = line_scan::headings(doc, cache);
+    headings_spaced(doc, cache, CHECKPOINT_SPACING)
+}
+
+/// [`headings`], the scan keeping states `spacing` bytes apart to resume from.
+fn headings_spaced(doc: &Document, cache: &mut InlineCache, spacing: usize) -> Vec<Heading> {
+    let (headings, resume) = match cache.last_scan.take() {
+        Some(last) => again(last, doc, cache, spacing),
+        None => line_scan::resumable_headings(doc, cache, Some(spacing)),
+    };
     cache.last_scan = Some(LastScan {
         rope: doc.rope().clone(),
         headings: headings.clone(),
+        resume,
     });
     headings
 }
 
-/// The last headings moved to `new`, when the edit from the last text to `new` cannot change
-/// them (see the module comment).
-fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
-    let old = &last.rope;
+/// The headings of `doc`, after `last`: its headings moved when the edit between them cannot
+/// change any (see the module comment), else the lines around the edit scanned again
+/// ([`line_scan::rescan`]), else the whole document.
+fn again(
+    mut last: LastScan,
+    doc: &Document,
+    cache: &mut InlineCache,
+    spacing: usize,
+) -> (Vec<Heading>, Resume) {
+    let Some(edit) = edit_between(&last.rope, doc.rope()) else {
+        return (last.headings, last.resume);
+    };
+    if let Some(headings) = reuse(&last, doc.rope(), edit) {
+        last.resume.moved(edit);
+        return (headings, last.resume);
+    }
+    let (headings, resume) = (&mut last.headings, &mut last.resume);
+    if line_scan::rescan(doc, cache, headings, resume, edit, spacing) {
+        return (last.headings, last.resume);
+    }
+    line_scan::resumable_headings(doc, cache, Some(spacing))
+}
+
+/// The bytes that differ between `old` and `new`, in whole characters; `None` when the texts
+/// are the same.
+fn edit_between(old: &Rope, new: &Rope) -> Option<Replaced> {
     let (old_len, new_len) = (old.len_bytes(), new.len_bytes());
     let prefix = common_prefix(old, new);
     if prefix == old_len && prefix == new_len {
-        return Some(last.headings.clone());
+        return None;
     }
     let suffix = common_suffix(old, new).min(old_len.min(new_len) - prefix);
     // Whole characters: equal bytes may end inside a character that differs.
     let start = floor_boundary(old, prefix);
     let old_end = ceil_boundary(old, old_len - suffix);
-    let new_end = new_len - (old_len - old_end);
+    Some(Replaced {
+        start,
+        old_end,
+        new_end: new_len - (old_len - old_end),
+    })
+}
+
+/// The last headings moved to `new`, when `edit` from the last text to `new` cannot change
+/// them (see the module comment).
+fn reuse(last: &LastScan, new: &Rope, edit: Replaced) -> Option<Vec<Heading>> {
+    let old = &last.rope;
+    let Replaced {
+        start,
+        old_end,
+        new_end,
+    } = edit;
     let line = plain_line_edit_of(
         old,
         TextRange::new(start, old_end),
@@ -77,10 +116,10 @@ fn reuse(last: &LastScan, new: &Rope) -> Option<Vec<Heading>> {
         return None;
     }
     // The end of the text (where the last sections end) stays the end.
+    let (old_len, new_len) = (old.len_bytes(), new.len_bytes());
     let moved = |at: usize| match at {
         _ if at == old_len => new_len,
-        _ if at <= start => at,
-        _ => at - old_end + new_end,
+        _ => edit.moved(at),
     };
     let range = |r: TextRange| TextRange::new(moved(r.start), moved(r.end));
     Some(
@@ -302,6 +341,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn reused_after(last: &LastScan, new: &str) -> Option<Vec<Heading>> {
+        let new = Document::new(new);
+        let edit = edit_between(&last.rope, new.rope()).expect("the texts differ");
+        reuse(last, new.rope(), edit)
+    }
+
     /// What a fresh scan finds, and what `headings` finds after `last`.
     fn both(last: &str, new: &str) -> (Vec<Heading>, Vec<Heading>) {
         let mut cache = InlineCache::new();
@@ -318,7 +363,7 @@ mod tests {
         let new = "# T\n\nSome texty here.\n\n## Goals\n\nMore.\n";
         let mut cache = InlineCache::new();
         headings(&Document::new(last), &mut cache);
-        let reused = reuse(cache.last_scan.as_ref().unwrap(), Document::new(new).rope());
+        let reused = reused_after(cache.last_scan.as_ref().unwrap(), new);
         let reused = reused.expect("plain typing in a paragraph is reused");
         assert_eq!(reused, line_scan::headings(&Document::new(new), &mut cache));
     }
@@ -337,10 +382,7 @@ mod tests {
             let mut cache = InlineCache::new();
             headings(&Document::new(last), &mut cache);
             let last_scan = cache.last_scan.as_ref().unwrap();
-            assert!(
-                reuse(last_scan, Document::new(new).rope()).is_none(),
-                "{new:?}"
-            );
+            assert!(reused_after(last_scan, new).is_none(), "{new:?}");
             let (incremental, fresh) = both(last, new);
             assert_eq!(incremental, fresh, "{new:?}");
         }
@@ -453,15 +495,17 @@ mod tests {
 
     proptest! {
         #![proptest_config(crate::analysis::fixture::proptest_config(1000))]
-        /// Whatever the edit, the result is a fresh scan's.
+        /// Whatever the edits, the result is a fresh scan's, whether the headings were moved,
+        /// scanned again around the edit or scanned from the start.
         #[test]
         fn reuse_agrees_with_a_fresh_scan(
             parts in proptest::collection::vec(0..SNIPPETS.len(), 1..30),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, 0..TYPED.len()), 1..6),
+            spacing in 0usize..64,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, 0..TYPED.len()), 1..8),
         ) {
             let mut text: String = parts.iter().map(|&i| SNIPPETS[i]).collect();
             let mut cache = InlineCache::new();
-            headings(&Document::new(&text), &mut cache);
+            headings_spaced(&Document::new(&text), &mut cache, spacing);
             for (at, removed, typed) in edits {
                 let mut start = at.index(text.len() + 1);
                 while !text.is_char_boundary(start) {
@@ -473,9 +517,13 @@ mod tests {
                 }
                 text.replace_range(start..end, TYPED[typed]);
                 let doc = Document::new(&text);
-                let incremental = headings(&doc, &mut cache);
+                let incremental = headings_spaced(&doc, &mut cache, spacing);
                 let fresh = line_scan::headings(&doc, &mut InlineCache::new());
                 prop_assert_eq!(incremental, fresh, "{:?}", text);
+                let resume = &cache.last_scan.as_ref().expect("a scan is kept").resume;
+                if let Err(e) = line_scan::check_resume(&doc, resume) {
+                    prop_assert!(false, "{} in {:?}", e, text);
+                }
             }
         }
     }
