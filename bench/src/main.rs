@@ -1,7 +1,7 @@
 //! `joint-review-bench`: drives the compiled `joint-review-lsp` as an editor does (stdio,
 //! `initialize` with UTF-16, `didOpen`, incremental `didChange`) and times it end to end over
-//! the protocol, per document: cold open, typing, keystrokes after a pause, a burst, hover,
-//! completion, peak RSS, CPU.
+//! the protocol, per document: cold open, typing, line breaks, keystrokes after a pause, a
+//! burst, hover, completion, peak RSS, CPU.
 //!
 //! With `--peers` it runs `rumdl server` through the same driver (when installed), and times
 //! `joint-review-lsp check` against `markdownlint-cli2` (MD043 set to the template's headings)
@@ -32,6 +32,10 @@ const USAGE: &str = "usage: joint-review-bench [--peers] [--server PATH] [--only
 
 /// Characters typed, in turn.
 const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
+/// Line breaks timed: Enter at the end of the typing line, then Backspace, in turn (edits
+/// that may change headings: the outline pass runs for each). Even: the document ends as it
+/// began.
+const LINE_BREAKS: usize = 100;
 /// Keystrokes sent back to back in a burst.
 const BURST: usize = 50;
 /// Bursts timed (one for a peer). As many as [`PAUSED`], taken in turn with them, so that
@@ -106,6 +110,10 @@ struct Row {
     after_pause: Summary,
     /// Server CPU time per keystroke while typing.
     cpu_per_key: Duration,
+    /// Enter or Backspace at the end of the typing line -> diagnostics for its version.
+    line_break: Summary,
+    /// Server CPU time per line break.
+    cpu_per_line_break: Duration,
     /// From sending a burst's last change to diagnostics for it, over the bursts.
     burst: Summary,
     /// Versions of a burst that got diagnostics, on average (the last one always does).
@@ -163,13 +171,15 @@ fn main() -> ExitCode {
     let _ = fs::create_dir_all(&scratch);
 
     eprintln!(
-        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
         "document",
         "server",
         "cold",
         "full",
         "key p50/p95/max",
         "cpu/key",
+        "break p50/p95/max",
+        "cpu/brk",
         "paused p50/p95/max",
         "burst p50/p95/max",
         "hover p50/p95",
@@ -335,6 +345,36 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     });
     c.drain(PAUSE);
 
+    // Line breaks: Enter at the end of the typing line, then Backspace, in turn.
+    let cpu_before = c.cpu_time();
+    let mut samples = Vec::with_capacity(LINE_BREAKS);
+    for i in 0..LINE_BREAKS {
+        version += 1;
+        let (end, text) = match i % 2 {
+            0 => (json!({ "line": line, "character": col }), "\n"),
+            _ => (json!({ "line": line + 1, "character": 0 }), ""),
+        };
+        let start = Instant::now();
+        c.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": { "start": { "line": line, "character": col }, "end": end },
+                    "text": text
+                }]
+            }),
+        );
+        let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
+        samples.push(at - start);
+    }
+    let cpu_per_line_break = match (cpu_before, c.cpu_time()) {
+        (Some(a), Some(b)) => (b.saturating_sub(a)) / LINE_BREAKS as u32,
+        _ => Duration::ZERO,
+    };
+    let line_break = Summary::of(&samples).expect("LINE_BREAKS > 0");
+    c.drain(PAUSE);
+
     // Single keystrokes and bursts (changes back to back, then diagnostics for the last one),
     // each after a pause, taken in turn so that both meet the machine in the same state.
     let bursts = if server.name == "joint-review-lsp" {
@@ -415,6 +455,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         keystroke,
         after_pause,
         cpu_per_key,
+        line_break,
+        cpu_per_line_break,
         burst,
         burst_published,
         hover,
@@ -434,13 +476,15 @@ fn triple(s: Summary) -> String {
 
 fn plain_row(r: &Row) -> String {
     format!(
-        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
         r.doc,
         r.server.chars().take(18).collect::<String>(),
         ms(r.cold),
         r.cold_full.map_or("-".into(), ms),
         triple(r.keystroke),
         ms(r.cpu_per_key),
+        triple(r.line_break),
+        ms(r.cpu_per_line_break),
         triple(r.after_pause),
         triple(r.burst),
         pair(r.hover),
@@ -570,17 +614,17 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
+        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | line break -> diagnostics p50 / p95 / max (ms) | server CPU per line break (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
         PAUSE.as_millis()
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} ({} KB) | {} | {} | {} | {} | {} | {} | {} | {} ({:.1} published) | {} | {} | {} | {} |",
+            "| {} ({} KB) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({:.1} published) | {} | {} | {} | {} |",
             r.doc,
             r.bytes / 1000,
             r.lines,
@@ -589,6 +633,8 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
             r.cold_full.map_or("-".into(), ms),
             triple(r.keystroke),
             ms(r.cpu_per_key),
+            triple(r.line_break),
+            ms(r.cpu_per_line_break),
             triple(r.after_pause),
             triple(r.burst),
             r.burst_published,

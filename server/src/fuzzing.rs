@@ -135,7 +135,9 @@ pub fn document_edits(data: &[u8]) {
     let mut model = input.text(initial_len, raw);
     let mut doc = Document::new(&model);
     let mut outline_cache = InlineCache::new();
-    rescan::headings(&doc, &mut outline_cache);
+    // States kept every few bytes, so that short inputs resume scans as long documents do.
+    let spacing = input.byte().unwrap_or(0) as usize % 64;
+    rescan::headings_spaced(&doc, &mut outline_cache, spacing);
     for _ in 0..64 {
         let Some(kind) = input.byte() else {
             break;
@@ -156,7 +158,7 @@ pub fn document_edits(data: &[u8]) {
         model.replace_range(s..e, &inserted);
         assert_eq!(doc.text(), model, "the document's text after an edit");
         assert_eq!(
-            rescan::headings(&doc, &mut outline_cache),
+            rescan::headings_spaced(&doc, &mut outline_cache, spacing),
             line_scan::headings(&doc, &mut InlineCache::new()),
             "the outline pass's headings after an edit of {model:?}"
         );

@@ -145,6 +145,12 @@ impl Replaced {
 }
 
 impl Resume {
+    /// Whether a state is kept before an edit at `start` (see [`rescan`]).
+    #[cfg(test)]
+    pub fn resumes_before(&self, start: usize) -> bool {
+        self.checkpoints.first().is_some_and(|c| c.read_to < start)
+    }
+
     /// The checkpoints moved through an edit that leaves every state the same (see
     /// `rescan`'s plain edits); the state of a line the edit is on holds still, since its
     /// line before read none of what the edit changed.

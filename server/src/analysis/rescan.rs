@@ -42,7 +42,11 @@ pub fn headings(doc: &Document, cache: &mut InlineCache) -> Vec<Heading> {
 }
 
 /// [`headings`], the scan keeping states `spacing` bytes apart to resume from.
-fn headings_spaced(doc: &Document, cache: &mut InlineCache, spacing: usize) -> Vec<Heading> {
+pub(crate) fn headings_spaced(
+    doc: &Document,
+    cache: &mut InlineCache,
+    spacing: usize,
+) -> Vec<Heading> {
     let (headings, resume) = match cache.last_scan.take() {
         Some(last) => again(last, doc, cache, spacing),
         None => line_scan::resumable_headings(doc, cache, Some(spacing)),
@@ -421,6 +425,67 @@ mod tests {
             "# T\n\nCafè au lait\n\n## Goals 中文\n",
         );
         assert_eq!(incremental, fresh);
+    }
+
+    /// On the real documents, with states kept as far apart as the server keeps them: line
+    /// breaks, blank lines, headings, fences and HTML put in and taken out at random lines
+    /// are scanned again around the edit (rarely from the start), and find what a scan from
+    /// the start finds.
+    #[test]
+    fn edits_of_the_real_documents_are_scanned_again_around_them() {
+        let inserted = [
+            "\n",
+            "\n\n",
+            "\r\n",
+            "## Goals\n",
+            "```\n",
+            "<div>\n",
+            "---\n",
+            "x",
+            "|",
+            "- ",
+        ];
+        let (mut around, mut from_start) = (0, 0);
+        for (seed, (name, real)) in crate::analysis::fixture::REAL_DOCUMENTS
+            .into_iter()
+            .enumerate()
+        {
+            let mut random = crate::analysis::fixture::random_below(seed as u64 + 1);
+            let mut text = real.to_string();
+            let mut cache = InlineCache::new();
+            headings(&Document::new(&text), &mut cache);
+            for _ in 0..60 {
+                let doc = Document::new(&text);
+                let line = random(doc.rope().len_lines());
+                let start = doc.rope().line_to_byte(line);
+                let end = match random(3) {
+                    // Take a line out, or put text in at its start.
+                    0 => doc
+                        .rope()
+                        .line_to_byte((line + 1).min(doc.rope().len_lines())),
+                    _ => start,
+                };
+                text.replace_range(start..end, inserted[random(inserted.len())]);
+                let doc = Document::new(&text);
+                let last = cache.last_scan.as_ref().expect("a scan is kept");
+                let resumes = last.resume.resumes_before(start);
+                let incremental = headings(&doc, &mut cache);
+                assert_eq!(
+                    incremental,
+                    line_scan::headings(&doc, &mut InlineCache::new()),
+                    "{name}"
+                );
+                match resumes {
+                    true => around += 1,
+                    false => from_start += 1,
+                }
+            }
+        }
+        // Most edits lie after the first state kept (a few hundred bytes into a document).
+        assert!(
+            around > 8 * from_start,
+            "{around} around the edit, {from_start} from the start"
+        );
     }
 
     const SNIPPETS: &[&str] = &[
