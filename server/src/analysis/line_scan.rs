@@ -151,9 +151,10 @@ impl Resume {
         self.checkpoints.first().is_some_and(|c| c.read_to < start)
     }
 
-    /// The checkpoints moved through an edit that leaves every state the same (see
-    /// `rescan`'s plain edits); the state of a line the edit is on holds still, since its
-    /// line before read none of what the edit changed.
+    /// The checkpoints moved through an edit that leaves every state the same (plain text in
+    /// a line that starts with a letter: see the `rescan` module). A state at the start of the
+    /// edited line holds too: what the line before reads of it (whether it is a setext
+    /// underline or a table's delimiter row) the edit does not change.
     pub fn moved(&mut self, edit: Replaced) {
         let after = self.checkpoints.partition_point(|c| c.read_to < edit.start);
         for c in &mut self.checkpoints[after..] {
