@@ -1643,25 +1643,22 @@ pub(crate) mod tests {
             ..Unread::default()
         };
         assert!(!unread.any());
-        // SAFETY: writes and reads 3 bytes of a 3-byte buffer on the pipe's ends.
-        assert_eq!(
-            unsafe { libc::write(write_end, b"abc".as_ptr().cast(), 3) },
-            3
-        );
+        // SAFETY: writes the 3 bytes of a 3-byte buffer to the pipe's open write end.
+        let written = unsafe { libc::write(write_end, b"abc".as_ptr().cast(), 3) };
+        assert_eq!(written, 3);
         assert!(unread.any());
         let mut buf = [0u8; 3];
-        assert_eq!(
-            unsafe { libc::read(read_end, buf.as_mut_ptr().cast(), 3) },
-            3
-        );
+        // SAFETY: reads at most 3 bytes into a 3-byte buffer from the pipe's open read end.
+        let read = unsafe { libc::read(read_end, buf.as_mut_ptr().cast(), 3) };
+        assert_eq!(read, 3);
         assert!(!unread.any());
         // SAFETY: both descriptors are open and closed once.
         unsafe {
             libc::close(read_end);
             libc::close(write_end);
         }
-        // A descriptor that is not open has nothing to read.
-        assert!(!pending(read_end));
+        // No descriptor: nothing to read (and no error).
+        assert!(!pending(-1));
     }
 
     /// The next frame's body from `from`.
