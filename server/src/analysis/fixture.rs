@@ -113,3 +113,23 @@ pub fn random_below(mut seed: u64) -> impl FnMut(usize) -> usize {
         (seed % n as u64) as usize
     }
 }
+
+/// Replaces up to `removed` bytes of `text` at the place `at` picks (0 to its length) with
+/// `inserted`, widened to whole characters; returns where the replaced bytes were.
+pub fn replace_at(
+    text: &mut String,
+    at: proptest::sample::Index,
+    removed: usize,
+    inserted: &str,
+) -> (usize, usize) {
+    let mut start = at.index(text.len() + 1);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + removed).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    text.replace_range(start..end, inserted);
+    (start, end)
+}

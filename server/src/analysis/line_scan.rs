@@ -2353,15 +2353,8 @@ mod tests {
             let mut cache = InlineCache::new();
             let (mut headings, mut resume) = resumable_headings(&doc, &mut cache, Some(spacing));
             for (at, removed, inserted) in edits {
-                let mut start = at.index(text.len() + 1);
-                while !text.is_char_boundary(start) {
-                    start -= 1;
-                }
-                let mut end = (start + removed).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(start..end, INSERTED[inserted]);
+                let (start, end) =
+                    crate::analysis::fixture::replace_at(&mut text, at, removed, INSERTED[inserted]);
                 doc = Document::new(&text);
                 let edit = Replaced { start, old_end: end, new_end: start + INSERTED[inserted].len() };
                 if !rescan(&doc, &mut cache, &mut headings, &mut resume, edit, spacing) {

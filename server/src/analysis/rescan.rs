@@ -572,15 +572,7 @@ mod tests {
             let mut cache = InlineCache::new();
             headings_spaced(&Document::new(&text), &mut cache, spacing);
             for (at, removed, typed) in edits {
-                let mut start = at.index(text.len() + 1);
-                while !text.is_char_boundary(start) {
-                    start -= 1;
-                }
-                let mut end = (start + removed).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(start..end, TYPED[typed]);
+                crate::analysis::fixture::replace_at(&mut text, at, removed, TYPED[typed]);
                 let doc = Document::new(&text);
                 let incremental = headings_spaced(&doc, &mut cache, spacing);
                 let fresh = line_scan::headings(&doc, &mut InlineCache::new());
