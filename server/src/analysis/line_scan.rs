@@ -43,7 +43,7 @@ use ropey::Rope;
 
 use super::document::{self, Document};
 use super::markdown::{self, Heading, InlineCache};
-use super::text::TextRange;
+use super::text::{TextChange, TextRange};
 
 /// The headings of `doc` found from its lines alone, as `Syntax::new` would read them from the
 /// tree (level, range, content, text, section, bold_line_title), in document order, sections
@@ -125,25 +125,6 @@ struct State {
     leaf: u8,
 }
 
-/// An edit, in bytes: `start..old_end` of the last text became `start..new_end`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Replaced {
-    pub start: usize,
-    pub old_end: usize,
-    pub new_end: usize,
-}
-
-impl Replaced {
-    /// Where an offset of the last text lies in the new one: unmoved before the edit, moved by
-    /// its length after it (an offset inside it is taken to its end).
-    pub fn moved(&self, at: usize) -> usize {
-        match at {
-            _ if at <= self.start => at,
-            _ => at.max(self.old_end) - self.old_end + self.new_end,
-        }
-    }
-}
-
 impl Resume {
     /// Whether a state is kept before an edit at `start` (see [`rescan`]).
     #[cfg(test)]
@@ -155,7 +136,7 @@ impl Resume {
     /// a line that starts with a letter: see the `rescan` module). A state at the start of the
     /// edited line holds too: what the line before reads of it (whether it is a setext
     /// underline or a table's delimiter row) the edit does not change.
-    pub fn moved(&mut self, edit: Replaced) {
+    pub fn moved(&mut self, edit: TextChange) {
         let after = self.checkpoints.partition_point(|c| c.read_to < edit.start);
         for c in &mut self.checkpoints[after..] {
             c.start = edit.moved(c.start);
@@ -175,7 +156,7 @@ pub(crate) fn rescan(
     cache: &mut InlineCache,
     headings: &mut Vec<Heading>,
     resume: &mut Resume,
-    edit: Replaced,
+    edit: TextChange,
     spacing: usize,
 ) -> bool {
     let checkpoints = &resume.checkpoints;
@@ -221,8 +202,8 @@ pub(crate) fn rescan(
         Some(_) => {
             let last = checkpoints[j].found;
             let found_after = first + found.len();
+            let moved = |r: TextRange| TextRange::new(edit.moved(r.start), edit.moved(r.end));
             for h in &mut headings[last..] {
-                let moved = |r: TextRange| TextRange::new(edit.moved(r.start), edit.moved(r.end));
                 h.range = moved(h.range);
                 h.content = moved(h.content);
                 h.bold_line_title = h.bold_line_title.map(moved);
@@ -2356,7 +2337,7 @@ mod tests {
                 let (start, end) =
                     crate::analysis::fixture::replace_at(&mut text, at, removed, INSERTED[inserted]);
                 doc = Document::new(&text);
-                let edit = Replaced { start, old_end: end, new_end: start + INSERTED[inserted].len() };
+                let edit = TextChange { start, old_end: end, new_end: start + INSERTED[inserted].len() };
                 if !rescan(&doc, &mut cache, &mut headings, &mut resume, edit, spacing) {
                     (headings, resume) = resumable_headings(&doc, &mut cache, Some(spacing));
                 }

@@ -25,9 +25,9 @@
 use ropey::Rope;
 
 use super::document::Document;
-use super::line_scan::{self, Replaced, Resume, CHECKPOINT_SPACING};
+use super::line_scan::{self, Resume, CHECKPOINT_SPACING};
 use super::markdown::{Heading, InlineCache};
-use super::text::TextRange;
+use super::text::{TextChange, TextRange};
 
 /// The text and headings of the last version scanned, and where a scan of it can resume.
 pub(crate) struct LastScan {
@@ -84,7 +84,7 @@ fn again(
 
 /// The bytes that differ between `old` and `new`, in whole characters; `None` when the texts
 /// are the same.
-fn edit_between(old: &Rope, new: &Rope) -> Option<Replaced> {
+fn edit_between(old: &Rope, new: &Rope) -> Option<TextChange> {
     let (old_len, new_len) = (old.len_bytes(), new.len_bytes());
     let prefix = common_prefix(old, new);
     if prefix == old_len && prefix == new_len {
@@ -94,7 +94,7 @@ fn edit_between(old: &Rope, new: &Rope) -> Option<Replaced> {
     // Whole characters: equal bytes may end inside a character that differs.
     let start = floor_boundary(old, prefix);
     let old_end = ceil_boundary(old, old_len - suffix);
-    Some(Replaced {
+    Some(TextChange {
         start,
         old_end,
         new_end: new_len - (old_len - old_end),
@@ -103,9 +103,9 @@ fn edit_between(old: &Rope, new: &Rope) -> Option<Replaced> {
 
 /// The last headings moved to `new`, when `edit` from the last text to `new` cannot change
 /// them (see the module comment).
-fn reuse(last: &LastScan, new: &Rope, edit: Replaced) -> Option<Vec<Heading>> {
+fn reuse(last: &LastScan, new: &Rope, edit: TextChange) -> Option<Vec<Heading>> {
     let old = &last.rope;
-    let Replaced {
+    let TextChange {
         start,
         old_end,
         new_end,

@@ -42,8 +42,7 @@ impl TextRange {
         if self.end < edit.start {
             Some(self)
         } else if self.start > edit.old_end {
-            let moved = |at: usize| at - edit.old_end + edit.new_end;
-            Some(TextRange::new(moved(self.start), moved(self.end)))
+            Some(TextRange::new(edit.moved(self.start), edit.moved(self.end)))
         } else {
             None
         }
@@ -56,6 +55,17 @@ pub struct TextChange {
     pub start: usize,
     pub old_end: usize,
     pub new_end: usize,
+}
+
+impl TextChange {
+    /// Where an offset of the old text lies in the new one: unmoved up to the change's start,
+    /// moved by its length after it (an offset inside it is taken to its end).
+    pub fn moved(&self, at: usize) -> usize {
+        match at {
+            _ if at <= self.start => at,
+            _ => at.max(self.old_end) - self.old_end + self.new_end,
+        }
+    }
 }
 
 /// Columns up to this many bytes are counted from the line's start (see
