@@ -103,38 +103,29 @@ fn bench(c: &mut Criterion) {
         let mut outline_doc = Document::new(&bd.text);
         let mut outline_cache = InlineCache::new();
         let _ = analyze_outline(&outline_doc, name, &config, &mut outline_cache);
-        let mut typed = false;
-        group.bench_function("outline_keystroke", |b| {
-            b.iter(|| {
-                match typed {
-                    true => outline_doc.apply_change(TextRange::new(at, at + 1), ""),
-                    false => outline_doc.apply_change(TextRange::empty(at), "x"),
-                };
-                typed = !typed;
-                black_box(analyze_outline(
-                    &outline_doc,
-                    name,
-                    &config,
-                    &mut outline_cache,
-                ))
-            })
-        });
-        let mut broken = false;
-        group.bench_function("outline_line_break", |b| {
-            b.iter(|| {
-                match broken {
-                    true => outline_doc.apply_change(TextRange::new(at, at + 1), ""),
-                    false => outline_doc.apply_change(TextRange::empty(at), "\n"),
-                };
-                broken = !broken;
-                black_box(analyze_outline(
-                    &outline_doc,
-                    name,
-                    &config,
-                    &mut outline_cache,
-                ))
-            })
-        });
+        for (step, text) in [("outline_keystroke", "x"), ("outline_line_break", "\n")] {
+            let removed = TextRange::new(at, at + text.len());
+            let mut typed = false;
+            group.bench_function(step, |b| {
+                b.iter(|| {
+                    match typed {
+                        true => outline_doc.apply_change(removed, ""),
+                        false => outline_doc.apply_change(TextRange::empty(at), text),
+                    };
+                    typed = !typed;
+                    black_box(analyze_outline(
+                        &outline_doc,
+                        name,
+                        &config,
+                        &mut outline_cache,
+                    ))
+                })
+            });
+            // The next step starts from the same text.
+            if typed {
+                outline_doc.apply_change(removed, "");
+            }
+        }
         let syntax = Syntax::new(&doc, &mut cache);
         let head = doc.slice(TextRange::new(0, doc.floor_char_boundary(4096)));
         let selection = detect::select(&head, &syntax.headings, name, &config);
