@@ -73,10 +73,12 @@ impl Client {
     pub fn send(&mut self, message: &Value) {
         let body = serde_json::to_vec(message).expect("serialize");
         let stdin = self.stdin.as_mut().expect("stdin open");
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        // One write per frame, as Neovim's and Helix's clients do: a header written apart from
+        // its body wakes the server twice.
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(&body);
         stdin
-            .write_all(header.as_bytes())
-            .and_then(|_| stdin.write_all(&body))
+            .write_all(&frame)
             .and_then(|_| stdin.flush())
             .expect("write to the server");
     }

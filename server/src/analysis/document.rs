@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ropey::Rope;
 use tree_sitter::{InputEdit, ParseOptions, ParseState, Parser, Point, Tree};
 
+use super::edit_log::{EditLog, Revision};
 use super::text::{TextChange, TextRange};
 
 /// One open document.
@@ -27,6 +28,8 @@ pub struct Document {
     edited: Mutex<Option<Tree>>,
     /// Made on first need; a [`snapshot`](Document::snapshot) has none until it needs one.
     parser: Mutex<Option<Parser>>,
+    /// The last edits, shared by snapshots: see `edit_log.rs`.
+    edits: EditLog,
 }
 
 /// Documents longer than this (2 MiB) are kept, so positions still convert, but not parsed
@@ -303,6 +306,7 @@ impl Document {
             tree: OnceLock::new(),
             edited: Mutex::new(None),
             parser: Mutex::new(None),
+            edits: EditLog::default(),
         }
     }
 
@@ -320,13 +324,28 @@ impl Document {
             tree,
             edited: Mutex::new(edited),
             parser: Mutex::new(None),
+            edits: self.edits.clone(),
         }
     }
 
     /// A copy of this version's text only, O(1): what needs no tree (the outline pass) takes
     /// no copy of it. Its tree, if asked for, is parsed from scratch.
     pub fn text_snapshot(&self) -> Document {
-        Document::from_rope(self.rope.clone())
+        Document {
+            edits: self.edits.clone(),
+            ..Document::from_rope(self.rope.clone())
+        }
+    }
+
+    /// This version, for [`changed_since`](Self::changed_since) to compare with later.
+    pub fn revision(&self) -> Revision {
+        self.edits.revision()
+    }
+
+    /// What the edits since `since` changed, as one change (see [`EditLog::since`]); `None`
+    /// when unknown: `since` is another document's, or older than the edits remembered.
+    pub fn changed_since(&self, since: Revision) -> Option<TextChange> {
+        self.edits.since(since)
     }
 
     /// Takes the tree a snapshot of this same version parsed, if this one has not parsed yet.
@@ -480,6 +499,7 @@ impl Document {
         if self.is_too_large() || self.len() - (old_end - start) + new_text.len() > MAX_PARSED_BYTES
         {
             self.apply_change_unparsed(start, old_end, new_text);
+            self.edits.record(change);
             return change;
         }
         // The parser sees each line through a view that depends on the whole line (see
@@ -512,6 +532,7 @@ impl Document {
             tree.edit(&edit);
         }
         *lock(&self.edited) = tree;
+        self.edits.record(change);
         change
     }
 
@@ -532,11 +553,13 @@ impl Document {
         let old_end = self.len();
         self.rope = Rope::from_str(text);
         self.forget_tree();
-        TextChange {
+        let change = TextChange {
             start: 0,
             old_end,
             new_end: self.len(),
-        }
+        };
+        self.edits.record(change);
+        change
     }
 
     /// A fresh parse of the current text, for tests that compare it with the kept tree.

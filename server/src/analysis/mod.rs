@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod detect;
 pub mod diagnostics;
 pub mod document;
+pub mod edit_log;
 pub mod folding;
 pub mod hover;
 pub mod lens;

@@ -2,8 +2,9 @@
 //! between them cannot change any heading.
 //!
 //! Typing in a paragraph is most of what an author does, and such a keystroke changes no
-//! heading; the only work left is finding the edit (comparing the two texts' bytes from both
-//! ends, a memory comparison) and moving the later headings by its length. Any other edit is
+//! heading; the only work left is finding the edit (the document's edit log tells, see
+//! `edit_log.rs`; else the two texts are compared from both ends) and moving the later
+//! headings by its length. Any other edit is
 //! scanned again from the last state the scan kept before it ([`line_scan::rescan`]), or from
 //! the start when there is none. "Cannot change" is judged conservatively:
 //! - the edit (the bytes that differ) lies within one line, does not split a CRLF, and neither
@@ -25,6 +26,7 @@
 use ropey::Rope;
 
 use super::document::Document;
+use super::edit_log::Revision;
 use super::line_scan::{self, Resume, CHECKPOINT_SPACING};
 use super::markdown::{Heading, InlineCache};
 use super::text::{TextChange, TextRange};
@@ -32,6 +34,8 @@ use super::text::{TextChange, TextRange};
 /// The text and headings of the last version scanned, and where a scan of it can resume.
 pub(crate) struct LastScan {
     rope: Rope,
+    /// Which version `rope` is, for the document's edit log to say what changed since.
+    revision: Revision,
     headings: Vec<Heading>,
     resume: Resume,
 }
@@ -53,6 +57,7 @@ pub(crate) fn headings_spaced(
     };
     cache.last_scan = Some(LastScan {
         rope: doc.rope().clone(),
+        revision: doc.revision(),
         headings: headings.clone(),
         resume,
     });
@@ -68,7 +73,14 @@ fn again(
     cache: &mut InlineCache,
     spacing: usize,
 ) -> (Vec<Heading>, Resume) {
-    let Some(edit) = edit_between(&last.rope, doc.rope()) else {
+    // The document's edit log says what changed, if it goes back far enough; else the texts
+    // are compared.
+    let edit = match doc.changed_since(last.revision) {
+        Some(edit) if edit.start == edit.old_end && edit.old_end == edit.new_end => None,
+        Some(edit) => Some(edit),
+        None => edit_between(&last.rope, doc.rope()),
+    };
+    let Some(edit) = edit else {
         return (last.headings, last.resume);
     };
     if let Some(headings) = reuse(&last, doc.rope(), edit) {
@@ -561,19 +573,32 @@ mod tests {
     proptest! {
         #![proptest_config(crate::analysis::fixture::proptest_config(1000))]
         /// Whatever the edits, the result is a fresh scan's, whether the headings were moved,
-        /// scanned again around the edit or scanned from the start.
+        /// scanned again around the edit or scanned from the start, and whether the edit log
+        /// told what changed (one edit or several since the last scan) or the texts were
+        /// compared (a document made anew).
         #[test]
         fn reuse_agrees_with_a_fresh_scan(
             parts in proptest::collection::vec(0..SNIPPETS.len(), 1..30),
             spacing in 0usize..64,
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, 0..TYPED.len()), 1..8),
+            edits in proptest::collection::vec(
+                (any::<prop::sample::Index>(), 0usize..4, 0..TYPED.len(), 0u8..4),
+                1..12,
+            ),
         ) {
             let mut text: String = parts.iter().map(|&i| SNIPPETS[i]).collect();
+            let mut doc = Document::new(&text);
             let mut cache = InlineCache::new();
-            headings_spaced(&Document::new(&text), &mut cache, spacing);
-            for (at, removed, typed) in edits {
-                crate::analysis::fixture::replace_at(&mut text, at, removed, TYPED[typed]);
-                let doc = Document::new(&text);
+            headings_spaced(&doc, &mut cache, spacing);
+            for (at, removed, typed, then) in edits {
+                let (start, end) =
+                    crate::analysis::fixture::replace_at(&mut text, at, removed, TYPED[typed]);
+                doc.apply_change(TextRange::new(start, end), TYPED[typed]);
+                prop_assert_eq!(doc.text(), text.as_str());
+                match then {
+                    0 => continue,
+                    1 => doc = Document::new(&text),
+                    _ => {}
+                }
                 let incremental = headings_spaced(&doc, &mut cache, spacing);
                 let fresh = line_scan::headings(&doc, &mut InlineCache::new());
                 prop_assert_eq!(incremental, fresh, "{:?}", text);

@@ -66,6 +66,19 @@ impl TextChange {
             _ => at.max(self.old_end) - self.old_end + self.new_end,
         }
     }
+
+    /// This change, then `next` (a change to the text this one made), as one change from the
+    /// text before this one to the text after `next`, covering what either changed.
+    pub fn then(self, next: TextChange) -> TextChange {
+        // The end of both, in the text between them; after each one's end there, so moving it
+        // back through this change and on through `next` is a shift.
+        let end = self.new_end.max(next.old_end);
+        TextChange {
+            start: self.start.min(next.start),
+            old_end: end + self.old_end - self.new_end,
+            new_end: end + next.new_end - next.old_end,
+        }
+    }
 }
 
 /// Columns up to this many bytes are counted from the line's start (see
