@@ -155,6 +155,18 @@ pub(crate) struct LastOutline {
 }
 
 impl LastOutline {
+    /// The same outline, and headings of the same levels and texts, in the same order: so the
+    /// same words too ([`heading_words`] would find each at its place). Most texts compare by
+    /// address: the line scan keeps those of the headings it did not read again.
+    fn same_texts(&self, outline: &'static Outline, headings: &[Heading]) -> bool {
+        std::ptr::eq(self.outline, outline)
+            && self.levels.len() == headings.len()
+            && self.texts.len() == headings.len()
+            && (self.levels.iter().zip(&self.texts).zip(headings)).all(|((level, text), h)| {
+                *level == h.level && (Arc::ptr_eq(text, &h.text) || **text == *h.text)
+            })
+    }
+
     /// The same outline, and headings of the same levels and words, in the same order.
     fn same_headings(
         &self,
@@ -220,6 +232,42 @@ impl HeadingWords {
     }
 }
 
+/// The words, alignment and anchors of `headings`: the last ones when the headings have the
+/// same levels and words, else made anew (words found by text in the last ones where they
+/// can be). `Err` (with `last`, unchanged) when cancelled.
+fn outline_of(
+    outline: &'static Outline,
+    headings: &[Heading],
+    last: Option<LastOutline>,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<LastOutline, Option<LastOutline>> {
+    let words = heading_words(headings, last.as_ref());
+    if cancelled() {
+        return Err(last);
+    }
+    match last {
+        Some(last) if last.same_headings(outline, headings, &words) => Ok(last),
+        last => {
+            let alignment = Arc::new(Alignment::with_words(
+                outline,
+                headings,
+                &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
+            ));
+            if cancelled() {
+                return Err(last);
+            }
+            Ok(LastOutline {
+                outline,
+                levels: headings.iter().map(|h| h.level).collect(),
+                texts: headings.iter().map(|h| h.text.clone()).collect(),
+                anchors: anchors::numbered(words.iter().map(|w| w.slug.as_str())).into(),
+                words,
+                alignment,
+            })
+        }
+    }
+}
+
 fn finish(
     doc: &Document,
     file_name: Option<&str>,
@@ -235,33 +283,17 @@ fn finish(
     // The last analysis's heading words, alignment and anchors serve again for what the
     // headings did not change (see `LastOutline`).
     let last = cache.last_outline.take();
-    let words = heading_words(&syntax.headings, last.as_ref());
-    if cancelled() {
-        cache.last_outline = last;
-        return None;
-    }
     let kept = match last {
-        // The same headings: all of it serves again as it is.
-        Some(last) if last.same_headings(selection.outline, &syntax.headings, &words) => last,
-        last => {
-            let alignment = Arc::new(Alignment::with_words(
-                selection.outline,
-                &syntax.headings,
-                &words.iter().map(|w| &w.matching).collect::<Vec<_>>(),
-            ));
-            if cancelled() {
+        // The very headings of the last pass (the line scan kept their texts): all of it serves
+        // again as it is, and their words need no looking up.
+        Some(last) if last.same_texts(selection.outline, &syntax.headings) => last,
+        last => match outline_of(selection.outline, &syntax.headings, last, cancelled) {
+            Ok(kept) => kept,
+            Err(last) => {
                 cache.last_outline = last;
                 return None;
             }
-            LastOutline {
-                outline: selection.outline,
-                levels: syntax.headings.iter().map(|h| h.level).collect(),
-                texts: syntax.headings.iter().map(|h| h.text.clone()).collect(),
-                anchors: anchors::numbered(words.iter().map(|w| w.slug.as_str())).into(),
-                words,
-                alignment,
-            }
-        }
+        },
     };
     let (alignment, anchors) = (kept.alignment.clone(), kept.anchors.clone());
     cache.last_outline = Some(kept);
@@ -319,9 +351,12 @@ mod tests {
         // After a sentence's full stop, in the middle of the document.
         let in_paragraph = real.len() / 2 + real[real.len() / 2..].find(". ").unwrap() + 1;
         let heading = real.find("\n## ").unwrap() + 4;
+        let overview = real.find("\n## Overview").unwrap() + 1;
         let edits: Vec<(TextRange, &str)> = vec![
             (TextRange::empty(in_paragraph), "x"),
             (TextRange::empty(in_paragraph + 1), "y z"),
+            // One level down, the same words: its sub-sections' parent changes.
+            (TextRange::empty(overview), "#"),
             (TextRange::empty(heading), "Renamed "),
             (TextRange::new(heading - 3, heading + 8), ""),
             (TextRange::empty(in_paragraph), "\n\n## Threat Model\n\n"),
