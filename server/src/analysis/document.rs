@@ -28,7 +28,7 @@ pub struct Document {
     edited: Mutex<Option<Tree>>,
     /// Made on first need; a [`snapshot`](Document::snapshot) has none until it needs one.
     parser: Mutex<Option<Parser>>,
-    /// The last edits, shared by snapshots: see `edit_log.rs`.
+    /// The last edits (a snapshot gets a copy): see `edit_log.rs`.
     edits: EditLog,
 }
 

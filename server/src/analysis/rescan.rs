@@ -4,12 +4,12 @@
 //! Typing in a paragraph is most of what an author does, and such a keystroke changes no
 //! heading; the only work left is finding the edit (the document's edit log tells, see
 //! `edit_log.rs`; else the two texts are compared from both ends) and moving the later
-//! headings by its length. Any other edit is
-//! scanned again from the last state the scan kept before it ([`line_scan::rescan`]), or from
-//! the start when there is none. "Cannot change" is judged conservatively:
+//! headings by its length. Any other edit is scanned again from the last state the scan kept
+//! before it ([`line_scan::rescan`]), or from the start when there is none. "Cannot change" is
+//! judged conservatively:
 //! - the edit (the bytes that differ) lies within one line, does not split a CRLF, and neither
-//!   removes nor inserts a line break or a character that Markdown's block structure or an HTML block's end reads
-//!   (only letters, digits, spaces and `,.;:!?'"()` pass);
+//!   removes nor inserts a line break or a character that Markdown's block structure or an
+//!   HTML block's end reads (only letters, digits, spaces and `,.;:!?'"()` pass);
 //! - the line starts (after blanks) with a letter, before the edit: so it is not, and does not
 //!   become, a heading, fence, list item, quote, table delimiter, thematic break or blank line;
 //! - the line is not part of a heading (a setext heading's text, an empty heading's bold title);
