@@ -47,6 +47,7 @@ impl EditLog {
         self.now
     }
 
+    /// Notes an edit just made; the oldest one remembered is forgotten when there are too many.
     pub fn record(&mut self, change: TextChange) {
         if self.recent.len() == REMEMBERED {
             self.recent.pop_front();
