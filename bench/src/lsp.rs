@@ -175,12 +175,18 @@ impl Client {
     /// CPU time so far, to the nanosecond: the sum over the server's threads of the time each
     /// ran (`/proc/PID/task/*/schedstat`). [`cpu_time`](Self::cpu_time) counts clock ticks
     /// (10 ms), too coarse for one keystroke's share: over 200 keystrokes, a step of 0.05 ms.
-    /// A thread that ends between two readings takes its time with it (none does while typing);
-    /// `None` where the kernel keeps no such figures.
+    /// A thread that ends between two readings takes its time with it (none does while typing),
+    /// and one that ends during a reading is left out of it; `None` where the kernel keeps no
+    /// such figures.
     pub fn cpu_time_precise(&self) -> Option<Duration> {
         let mut nanos: u64 = 0;
         for task in fs::read_dir(format!("/proc/{}/task", self.pid())).ok()? {
-            let stat = fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            let Some(stat) = task
+                .and_then(|t| fs::read_to_string(t.path().join("schedstat")))
+                .ok()
+            else {
+                continue;
+            };
             nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
         }
         Some(Duration::from_nanos(nanos))
