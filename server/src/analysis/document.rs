@@ -297,16 +297,16 @@ pub(crate) fn empty_row_replacement(line: impl IntoIterator<Item = u8>) -> Optio
 impl Document {
     /// A document of `text`; it is parsed when its tree is first asked for.
     pub fn new(text: &str) -> Self {
-        Self::from_rope(Rope::from_str(text))
+        Self::from_rope(Rope::from_str(text), EditLog::default())
     }
 
-    fn from_rope(rope: Rope) -> Self {
+    fn from_rope(rope: Rope, edits: EditLog) -> Self {
         Self {
             rope,
             tree: OnceLock::new(),
             edited: Mutex::new(None),
             parser: Mutex::new(None),
-            edits: EditLog::default(),
+            edits,
         }
     }
 
@@ -331,10 +331,7 @@ impl Document {
     /// A copy of this version's text only, O(1): what needs no tree (the outline pass) takes
     /// no copy of it. Its tree, if asked for, is parsed from scratch.
     pub fn text_snapshot(&self) -> Document {
-        Document {
-            edits: self.edits.clone(),
-            ..Document::from_rope(self.rope.clone())
-        }
+        Document::from_rope(self.rope.clone(), self.edits.clone())
     }
 
     /// This version, for [`changed_since`](Self::changed_since) to compare with later.

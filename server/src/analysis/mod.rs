@@ -162,9 +162,8 @@ impl LastOutline {
         std::ptr::eq(self.outline, outline)
             && self.levels.len() == headings.len()
             && self.texts.len() == headings.len()
-            && (self.levels.iter().zip(&self.texts).zip(headings)).all(|((level, text), h)| {
-                *level == h.level && (Arc::ptr_eq(text, &h.text) || **text == *h.text)
-            })
+            && (self.levels.iter().zip(&self.texts).zip(headings))
+                .all(|((level, text), h)| *level == h.level && same_text(text, &h.text))
     }
 
     /// The same outline, and headings of the same levels and words, in the same order.
@@ -181,6 +180,13 @@ impl LastOutline {
     }
 }
 
+/// Two heading texts alike: by address first (the line scan keeps the texts of the headings it
+/// did not read again), then by content. `LastOutline::same_texts` and [`heading_words`] must
+/// agree on it: the first stands for the second finding every heading's words at its place.
+fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || **a == **b
+}
+
 /// Each heading's words: the last analysis's for a heading with the same text at the same
 /// place (compared by address first) or elsewhere; computed once per new text (a generated
 /// document may repeat one heading thousands of times).
@@ -191,10 +197,7 @@ fn heading_words(headings: &[Heading], last: Option<&LastOutline>) -> Vec<Arc<He
         .enumerate()
         .map(|(i, h)| {
             if let Some(last) = last {
-                let same_place = last
-                    .texts
-                    .get(i)
-                    .is_some_and(|t| Arc::ptr_eq(t, &h.text) || **t == *h.text);
+                let same_place = last.texts.get(i).is_some_and(|t| same_text(t, &h.text));
                 if same_place {
                     return last.words[i].clone();
                 }
