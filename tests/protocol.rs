@@ -700,3 +700,105 @@ fn end_of_stdin_ends_the_process() {
         server.stderr()
     );
 }
+
+/// A client that stops reading for a while (the server's stdout pipe fills) still gets every
+/// answer, each once and whole, and the diagnostics of its versions in order, the last one
+/// last: frames written at once by the thread that made them (when the pipe has room and
+/// nothing is queued) never pass those the writer thread holds.
+#[test]
+fn a_client_that_stops_reading_gets_everything_whole_and_in_order() {
+    use std::io::{BufReader, Write};
+    use std::process::{Command, Stdio};
+    const REQUESTS: i64 = 100;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joint-review-lsp"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn joint-review-lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (frames, received) = std::sync::mpsc::channel();
+    let reading = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let reader = {
+        let reading = reading.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut first = true;
+            while let Some(message) = support::read_frame(&mut reader) {
+                if frames.send(message).is_err() {
+                    break;
+                }
+                if std::mem::take(&mut first) {
+                    // After `initialize`'s answer, nothing is read until the client is done
+                    // writing.
+                    reading.wait();
+                }
+            }
+        })
+    };
+    let next = || {
+        received
+            .recv_timeout(support::TIMEOUT)
+            .expect("a message within the timeout")
+    };
+    let frame = |message: Value| {
+        let body = message.to_string();
+        format!("Content-Length: {}\r\n\r\n{body}", body.len())
+    };
+    let initialize = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "capabilities": {} } });
+    stdin.write_all(frame(initialize).as_bytes()).unwrap();
+    assert_eq!(next()["id"], 0);
+    // Many diagnostics: a publish is tens of kilobytes, and the pipe holds 64.
+    let text = format!("{}{}", template(), "## Duplicate\n\ntext\n\n".repeat(300));
+    let line = text.lines().count() as u64 - 1;
+    let mut out = frame(json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
+    out += &frame(
+        json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": { "uri": URI, "languageId": "markdown", "version": 1, "text": text } } }),
+    );
+    for id in 1..=REQUESTS {
+        out += &frame(
+            json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": { "uri": URI, "version": id + 1 },
+            "contentChanges": [{ "range": {
+                "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
+                "text": "x" }] } }),
+        );
+        out += &frame(
+            json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {
+            "textDocument": { "uri": URI }, "position": { "line": 0, "character": 2 } } }),
+        );
+    }
+    // From a thread: the server stops reading while its output is full.
+    let writer = std::thread::spawn(move || {
+        for chunk in out.as_bytes().chunks(4096) {
+            stdin.write_all(chunk).expect("write");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        stdin
+    });
+    let stdin = writer.join().expect("the writer");
+    reading.wait();
+    let mut answered = vec![0; REQUESTS as usize + 1];
+    answered[0] = 1;
+    let mut last_version = 0;
+    while answered.iter().any(|&n| n == 0) || last_version < REQUESTS + 1 {
+        let message = next();
+        if let Some(id) = message["id"].as_i64() {
+            answered[id as usize] += 1;
+        } else if message["method"] == "textDocument/publishDiagnostics" {
+            let version = message["params"]["version"].as_i64().expect("a version");
+            assert!(
+                version >= last_version,
+                "version {version} published after {last_version}"
+            );
+            last_version = version;
+        }
+    }
+    assert!(answered.iter().all(|&n| n == 1), "{answered:?}");
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+}

@@ -7,6 +7,7 @@
 //! - `memory.rs`: the memory of closed documents given back to the system.
 //! - `transport.rs`: the session: reads stdin, hands messages to tower-lsp's service in order
 //!   (malformed input does not end the connection), writes stdout.
+//! - `sink.rs`: stdout as a pipe, written at once when no frame is queued ahead.
 //! - `batch.rs`: messages read together are handled together; a run of changes to one
 //!   document as one.
 
@@ -15,6 +16,7 @@ mod convert;
 mod memory;
 mod server;
 mod settings;
+mod sink;
 mod state;
 pub mod transport;
 
