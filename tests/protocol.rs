@@ -783,7 +783,7 @@ fn a_client_that_stops_reading_gets_everything_whole_and_in_order() {
     let mut answered = vec![0; REQUESTS as usize + 1];
     answered[0] = 1;
     let mut last_version = 0;
-    while answered.iter().any(|&n| n == 0) || last_version < REQUESTS + 1 {
+    while answered.contains(&0) || last_version < REQUESTS + 1 {
         let message = next();
         if let Some(id) = message["id"].as_i64() {
             answered[id as usize] += 1;
