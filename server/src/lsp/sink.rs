@@ -26,9 +26,6 @@ pub struct Sink {
     capacity: usize,
 }
 
-/// A pipe holds its bytes in pages.
-const PAGE: usize = 4096;
-
 impl Sink {
     /// Stdout's, if stdout is a pipe.
     pub fn stdout() -> Option<Arc<Sink>> {
@@ -102,12 +99,18 @@ impl Sink {
         use std::os::fd::AsRawFd;
         let mut unread: libc::c_int = 0;
         // SAFETY: `FIONREAD` stores the number of bytes in the pipe in the `c_int` it is
-        // given; on failure it stores nothing.
-        let done = unsafe { libc::ioctl(out.as_raw_fd(), libc::FIONREAD, &mut unread) };
-        match (done, usize::try_from(unread)) {
-            (0, Ok(unread)) => self
+        // given; on failure it stores nothing. `sysconf` only reads a setting.
+        let (done, page) = unsafe {
+            (
+                libc::ioctl(out.as_raw_fd(), libc::FIONREAD, &mut unread),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        // A pipe holds its bytes in pages.
+        match (done, usize::try_from(unread), usize::try_from(page)) {
+            (0, Ok(unread), Ok(page)) if page > 0 => self
                 .capacity
-                .saturating_sub((unread.div_ceil(PAGE) + 1) * PAGE),
+                .saturating_sub((unread.div_ceil(page) + 1) * page),
             _ => 0,
         }
     }
