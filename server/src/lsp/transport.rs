@@ -36,9 +36,7 @@
 //!
 //! Output: one writer (a thread on stdout) writes whole frames in the order queued: the
 //! service's answers, tower-lsp's `Client` messages, this layer's error responses, and the
-//! server's own notifications. When stdout is a pipe, a frame with nothing queued ahead of it
-//! that the pipe has room for is written at once by the thread that made it instead (see
-//! `sink`): waking the writer thread cost about 0.1 ms a message. Those (diagnostics above all) skip tower-lsp: an [`Outbox`]
+//! server's own notifications. Those (diagnostics above all) skip tower-lsp: an [`Outbox`]
 //! serialises them straight into a frame. Through tower-lsp's `Client`, a publish of a few
 //! hundred diagnostics was built as a `serde_json::Value` tree and serialised from it: most of
 //! a keystroke's cost on a large document.
@@ -49,6 +47,9 @@
 //! at most ([`Queue::hold`]): in a burst of changes, the client then reads the last version's
 //! diagnostics only, not an earlier version's first. Input not yet applied includes bytes
 //! still in stdin's pipe, which only the kernel knows of (`FIONREAD`).
+//! When stdout is a pipe, a frame with nothing queued ahead of it that the pipe has room for is
+//! written at once by the thread that made it, not by the writer (see `sink`): waking the
+//! writer thread cost about 0.1 ms a message.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -610,6 +611,8 @@ pub struct Outbox {
     latest: Latest,
     /// Stdout, written here when nothing is queued (see [`Sink`]).
     sink: Option<Arc<Sink>>,
+    /// The session's unread input: a publish is not written at once while there is some
+    /// (the writer would hold it: see [`Queue::hold`]).
     unread: Option<Arc<Unread>>,
 }
 
