@@ -742,37 +742,34 @@ fn a_client_that_stops_reading_gets_everything_whole_and_in_order() {
             .recv_timeout(support::TIMEOUT)
             .expect("a message within the timeout")
     };
-    let frame = |message: Value| {
-        let body = message.to_string();
-        format!("Content-Length: {}\r\n\r\n{body}", body.len())
-    };
+    let frame = |message: Value| support::framed(message.to_string().as_bytes());
     let initialize = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": { "capabilities": {} } });
-    stdin.write_all(frame(initialize).as_bytes()).unwrap();
+    stdin.write_all(&frame(initialize)).unwrap();
     assert_eq!(next()["id"], 0);
     // Many diagnostics: a publish is tens of kilobytes, and the pipe holds 64.
     let text = format!("{}{}", template(), "## Duplicate\n\ntext\n\n".repeat(300));
     let line = text.lines().count() as u64 - 1;
     let mut out = frame(json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
-    out += &frame(
+    out.extend(frame(
         json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
         "textDocument": { "uri": URI, "languageId": "markdown", "version": 1, "text": text } } }),
-    );
+    ));
     for id in 1..=REQUESTS {
-        out += &frame(
+        out.extend(frame(
             json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
             "textDocument": { "uri": URI, "version": id + 1 },
             "contentChanges": [{ "range": {
                 "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
                 "text": "x" }] } }),
-        );
-        out += &frame(
+        ));
+        out.extend(frame(
             json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {
             "textDocument": { "uri": URI }, "position": { "line": 0, "character": 2 } } }),
-        );
+        ));
     }
     // From a thread: the server stops reading while its output is full.
     let writer = std::thread::spawn(move || {
-        for chunk in out.as_bytes().chunks(4096) {
+        for chunk in out.chunks(4096) {
             stdin.write_all(chunk).expect("write");
             std::thread::sleep(Duration::from_micros(100));
         }

@@ -11,7 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{position, with_code, Doc, Encoding, Server};
+use support::{framed, position, with_code, Doc, Encoding, Server};
 
 const URI: &str = "file:///work/docs/joint-review.md";
 
@@ -41,12 +41,6 @@ fn hover_params(uri: &str, line: u64, character: u64) -> Value {
 /// A request body with a chosen id, as text.
 fn request_text(id: i64, method: &str, params: &Value) -> String {
     json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string()
-}
-
-fn framed(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 fn vm_rss_kib(pid: u32) -> u64 {

@@ -30,6 +30,13 @@ use serde_json::{json, Value};
 mod frame;
 pub use frame::read_frame;
 
+/// `body` with its `Content-Length` header, as a client frames a message.
+pub fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 

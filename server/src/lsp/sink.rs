@@ -24,6 +24,8 @@ pub struct Sink {
     queued: AtomicUsize,
     /// The pipe's size in bytes.
     capacity: usize,
+    /// The system's page size: a pipe holds its bytes in pages.
+    page: usize,
 }
 
 impl Sink {
@@ -43,10 +45,16 @@ impl Sink {
     fn of(out: std::os::fd::OwnedFd) -> Option<Arc<Sink>> {
         use std::os::fd::AsRawFd;
         // SAFETY: `F_GETPIPE_SZ` takes no argument and returns the pipe's size, or -1 on a
-        // descriptor that is not a pipe.
-        let capacity = unsafe { libc::fcntl(out.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        // descriptor that is not a pipe. `sysconf` only reads a setting.
+        let (capacity, page) = unsafe {
+            (
+                libc::fcntl(out.as_raw_fd(), libc::F_GETPIPE_SZ),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
         Some(Arc::new(Sink {
             capacity: usize::try_from(capacity).ok()?,
+            page: usize::try_from(page).ok().filter(|&p| p > 0)?,
             out: Mutex::new(out),
             queued: AtomicUsize::new(0),
         }))
@@ -97,27 +105,35 @@ impl Sink {
     #[cfg(unix)]
     fn room(&self, out: &std::os::fd::OwnedFd) -> usize {
         use std::os::fd::AsRawFd;
-        let mut unread: libc::c_int = 0;
-        // SAFETY: `FIONREAD` stores the number of bytes in the pipe in the `c_int` it is
-        // given; on failure it stores nothing. `sysconf` only reads a setting.
-        let (done, page) = unsafe {
-            (
-                libc::ioctl(out.as_raw_fd(), libc::FIONREAD, &mut unread),
-                libc::sysconf(libc::_SC_PAGESIZE),
-            )
-        };
-        // A pipe holds its bytes in pages.
-        match (done, usize::try_from(unread), usize::try_from(page)) {
-            (0, Ok(unread), Ok(page)) if page > 0 => self
+        match unread_bytes(out.as_raw_fd()) {
+            Some(unread) => self
                 .capacity
-                .saturating_sub((unread.div_ceil(page) + 1) * page),
-            _ => 0,
+                .saturating_sub((unread.div_ceil(self.page) + 1) * self.page),
+            None => 0,
         }
     }
 
     #[cfg(not(unix))]
     fn room(&self, _: &()) -> usize {
         0
+    }
+}
+
+/// The bytes in pipe or socket `fd` that no one has read yet; `None` where unknown.
+pub fn unread_bytes(fd: i32) -> Option<usize> {
+    #[cfg(unix)]
+    {
+        let mut bytes: libc::c_int = 0;
+        // SAFETY: `FIONREAD` stores the number of bytes readable from `fd` in the `c_int` it
+        // is given; on a descriptor that is not open, or not readable, it fails and stores
+        // nothing.
+        let done = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut bytes) };
+        usize::try_from(bytes).ok().filter(|_| done == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = fd;
+        None
     }
 }
 
@@ -150,14 +166,6 @@ fn write_all(_: &(), _: &[u8]) -> std::io::Result<()> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-
-    /// Whether `fd` has bytes no one has read.
-    fn pending(fd: i32) -> bool {
-        let mut bytes: libc::c_int = 0;
-        // SAFETY: as in `Sink::room`.
-        let done = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut bytes) };
-        done == 0 && bytes > 0
-    }
 
     /// A frame is written at once only when nothing is queued ahead of it and the pipe has
     /// room for it; otherwise it is left to the writer thread, and nothing waits.
@@ -203,9 +211,13 @@ mod tests {
             written += chunk.len();
         }
         assert!(written > sink.capacity / 2, "only {written} bytes written");
-        assert!(pending(client_fd));
+        assert!(unread_bytes(client_fd) > Some(0));
         read_exact(written);
-        assert!(!pending(client_fd), "a frame was written in part");
+        assert_eq!(
+            unread_bytes(client_fd),
+            Some(0),
+            "a frame was written in part"
+        );
         drop(client);
     }
 

@@ -71,7 +71,7 @@ use tower_lsp_server::ls_types::DidChangeTextDocumentParams;
 use tower_lsp_server::ClientSocket;
 use tower_service::Service;
 
-use super::sink::Sink;
+use super::sink::{unread_bytes, Sink};
 
 /// The largest message body accepted (64 MiB); a larger `Content-Length` is skipped.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -580,20 +580,7 @@ impl Unread {
 /// before a publish is ready: the next change is then in the pipe, where only the kernel sees
 /// it. False where unknown.
 fn pending(fd: i32) -> bool {
-    #[cfg(unix)]
-    {
-        let mut bytes: libc::c_int = 0;
-        // SAFETY: `FIONREAD` stores the number of bytes readable from `fd` in the `c_int` it
-        // is given; on a descriptor that is not open, or not readable, it fails and stores
-        // nothing.
-        let done = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut bytes) };
-        done == 0 && bytes > 0
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = fd;
-        false
-    }
+    unread_bytes(fd).is_some_and(|bytes| bytes > 0)
 }
 
 /// How long a publish waits at most for unread input (see [`Queue::hold`]).
