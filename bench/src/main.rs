@@ -1,7 +1,7 @@
 //! `joint-review-bench`: drives the compiled `joint-review-lsp` as an editor does (stdio,
 //! `initialize` with UTF-16, `didOpen`, incremental `didChange`) and times it end to end over
 //! the protocol, per document: cold open, typing, line breaks, keystrokes after a pause, a
-//! burst, hover, completion, peak RSS, CPU.
+//! burst, hover, completion, typing in a heading, peak RSS, CPU.
 //!
 //! With `--peers` it runs `rumdl server` through the same driver (when installed), and times
 //! `joint-review-lsp check` against `markdownlint-cli2` (MD043 set to the template's headings)
@@ -36,6 +36,8 @@ const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
 /// that may change headings: the outline pass runs for each). Even: the document ends as it
 /// began.
 const LINE_BREAKS: usize = 100;
+/// Keystrokes typed at the end of a heading, each awaited.
+const HEADING_KEYSTROKES: usize = 50;
 /// Keystrokes sent back to back in a burst.
 const BURST: usize = 50;
 /// Bursts timed (one for a peer). As many as [`PAUSED`], taken in turn with them, so that
@@ -110,6 +112,8 @@ struct Row {
     after_pause: Summary,
     /// Server CPU time per keystroke while typing.
     cpu_per_key: Duration,
+    /// Typing at the end of a heading: each keystroke changes the heading's text.
+    heading_keystroke: Summary,
     /// Enter or Backspace at the end of the typing line -> diagnostics for its version.
     line_break: Summary,
     /// Server CPU time per line break.
@@ -171,13 +175,14 @@ fn main() -> ExitCode {
     let _ = fs::create_dir_all(&scratch);
 
     eprintln!(
-        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
         "document",
         "server",
         "cold",
         "full",
         "key p50/p95/max",
         "cpu/key",
+        "heading p50/p95/max",
         "break p50/p95/max",
         "cpu/brk",
         "paused p50/p95/max",
@@ -441,6 +446,32 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         None
     };
 
+    // Typing at the end of a heading near the middle (last: it renames that heading). Each
+    // keystroke changes a heading's text, which typing in a paragraph never does.
+    let heading_keystroke = {
+        let line = doc.heading_line;
+        let end = utf16_len(doc.line(line));
+        let mut samples = Vec::with_capacity(HEADING_KEYSTROKES);
+        for col in end..end + HEADING_KEYSTROKES {
+            version += 1;
+            let start = Instant::now();
+            c.notify(
+                "textDocument/didChange",
+                json!({
+                    "textDocument": { "uri": uri, "version": version },
+                    "contentChanges": [{
+                        "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": col } },
+                        "text": typed.next().unwrap().to_string()
+                    }]
+                }),
+            );
+            let (at, _) =
+                c.wait_notification("textDocument/publishDiagnostics", for_version(version));
+            samples.push(at - start);
+        }
+        Summary::of(&samples).expect("HEADING_KEYSTROKES > 0")
+    };
+
     let rss = c.peak_rss();
     let cpu = c.cpu_time();
     c.shutdown();
@@ -455,6 +486,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         keystroke,
         after_pause,
         cpu_per_key,
+        heading_keystroke,
         line_break,
         cpu_per_line_break,
         burst,
@@ -476,13 +508,14 @@ fn triple(s: Summary) -> String {
 
 fn plain_row(r: &Row) -> String {
     format!(
-        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
+        "{:<28} {:<18} {:>8} {:>8} {:>20} {:>8} {:>20} {:>20} {:>8} {:>20} {:>20} {:>14} {:>14} {:>7} {:>7}",
         r.doc,
         r.server.chars().take(18).collect::<String>(),
         ms(r.cold),
         r.cold_full.map_or("-".into(), ms),
         triple(r.keystroke),
         ms(r.cpu_per_key),
+        triple(r.heading_keystroke),
         triple(r.line_break),
         ms(r.cpu_per_line_break),
         triple(r.after_pause),
@@ -614,17 +647,17 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | line break -> diagnostics p50 / p95 / max (ms) | server CPU per line break (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
+        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | keystroke at the end of a heading -> diagnostics p50 / p95 / max (ms) | line break -> diagnostics p50 / p95 / max (ms) | server CPU per line break (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
         PAUSE.as_millis()
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} ({} KB) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({:.1} published) | {} | {} | {} | {} |",
+            "| {} ({} KB) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({:.1} published) | {} | {} | {} | {} |",
             r.doc,
             r.bytes / 1000,
             r.lines,
@@ -633,6 +666,7 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
             r.cold_full.map_or("-".into(), ms),
             triple(r.keystroke),
             ms(r.cpu_per_key),
+            triple(r.heading_keystroke),
             triple(r.line_break),
             ms(r.cpu_per_line_break),
             triple(r.after_pause),
