@@ -332,15 +332,15 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
         at - start
     };
-    let cpu_before = c.cpu_time_precise();
+    let cpu_before = c.cpu_snapshot();
     let mut samples = Vec::with_capacity(o.keystrokes);
     for _ in 0..o.keystrokes {
         version += 1;
         samples.push(type_one(&mut c, version, col, typed.next().unwrap()));
         col += 1;
     }
-    let cpu_per_key = match (cpu_before, c.cpu_time_precise()) {
-        (Some(a), Some(b)) if o.keystrokes > 0 => (b.saturating_sub(a)) / o.keystrokes as u32,
+    let cpu_per_key = match cpu_before.and_then(|before| c.cpu_since(&before)) {
+        Some(ran) if o.keystrokes > 0 => ran / o.keystrokes as u32,
         _ => Duration::ZERO,
     };
     let keystroke = Summary::of(&samples).unwrap_or(Summary {
@@ -351,7 +351,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     c.drain(PAUSE);
 
     // Line breaks: Enter at the end of the typing line, then Backspace, in turn.
-    let cpu_before = c.cpu_time_precise();
+    let cpu_before = c.cpu_snapshot();
     let mut samples = Vec::with_capacity(LINE_BREAKS);
     for i in 0..LINE_BREAKS {
         version += 1;
@@ -373,8 +373,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
         samples.push(at - start);
     }
-    let cpu_per_line_break = match (cpu_before, c.cpu_time_precise()) {
-        (Some(a), Some(b)) => (b.saturating_sub(a)) / LINE_BREAKS as u32,
+    let cpu_per_line_break = match cpu_before.and_then(|before| c.cpu_since(&before)) {
+        Some(ran) => ran / LINE_BREAKS as u32,
         _ => Duration::ZERO,
     };
     let line_break = Summary::of(&samples).expect("LINE_BREAKS > 0");
