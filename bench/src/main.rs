@@ -313,17 +313,19 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     let mut col = utf16_len(doc.line(line));
     let mut version = 1;
     let mut typed = TYPED.chars().cycle();
-    let change = |c: &mut Client, version: i64, col: usize, ch: char| {
+    // One change: `text` in place of the range from `start` to `end`.
+    let replace = |c: &mut Client, version: i64, start: Value, end: Value, text: &str| {
         c.notify(
             "textDocument/didChange",
             json!({
                 "textDocument": { "uri": uri, "version": version },
-                "contentChanges": [{
-                    "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": col } },
-                    "text": ch.to_string()
-                }]
+                "contentChanges": [{ "range": { "start": start, "end": end }, "text": text }]
             }),
         );
+    };
+    let pos = |line: usize, character: usize| json!({ "line": line, "character": character });
+    let change = |c: &mut Client, version: i64, col: usize, ch: char| {
+        replace(c, version, pos(line, col), pos(line, col), &ch.to_string());
     };
     // One keystroke: the time from sending it to diagnostics for its version.
     let type_one = |c: &mut Client, version: i64, col: usize, ch: char| {
@@ -356,20 +358,11 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     for i in 0..LINE_BREAKS {
         version += 1;
         let (end, text) = match i % 2 {
-            0 => (json!({ "line": line, "character": col }), "\n"),
-            _ => (json!({ "line": line + 1, "character": 0 }), ""),
+            0 => (pos(line, col), "\n"),
+            _ => (pos(line + 1, 0), ""),
         };
         let start = Instant::now();
-        c.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": { "uri": uri, "version": version },
-                "contentChanges": [{
-                    "range": { "start": { "line": line, "character": col }, "end": end },
-                    "text": text
-                }]
-            }),
-        );
+        replace(&mut c, version, pos(line, col), end, text);
         let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
         samples.push(at - start);
     }
@@ -455,16 +448,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         for col in end..end + HEADING_KEYSTROKES {
             version += 1;
             let start = Instant::now();
-            c.notify(
-                "textDocument/didChange",
-                json!({
-                    "textDocument": { "uri": uri, "version": version },
-                    "contentChanges": [{
-                        "range": { "start": { "line": line, "character": col }, "end": { "line": line, "character": col } },
-                        "text": typed.next().unwrap().to_string()
-                    }]
-                }),
-            );
+            let typed = typed.next().unwrap().to_string();
+            replace(&mut c, version, pos(line, col), pos(line, col), &typed);
             let (at, _) =
                 c.wait_notification("textDocument/publishDiagnostics", for_version(version));
             samples.push(at - start);
