@@ -324,13 +324,14 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         );
     };
     let pos = |line: usize, character: usize| json!({ "line": line, "character": character });
-    let change = |c: &mut Client, version: i64, col: usize, ch: char| {
+    // One character typed at `line`, `col`.
+    let change = |c: &mut Client, version: i64, line: usize, col: usize, ch: char| {
         replace(c, version, pos(line, col), pos(line, col), &ch.to_string());
     };
     // One keystroke: the time from sending it to diagnostics for its version.
-    let type_one = |c: &mut Client, version: i64, col: usize, ch: char| {
+    let type_one = |c: &mut Client, version: i64, line: usize, col: usize, ch: char| {
         let start = Instant::now();
-        change(c, version, col, ch);
+        change(c, version, line, col, ch);
         let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(version));
         at - start
     };
@@ -338,7 +339,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     let mut samples = Vec::with_capacity(o.keystrokes);
     for _ in 0..o.keystrokes {
         version += 1;
-        samples.push(type_one(&mut c, version, col, typed.next().unwrap()));
+        samples.push(type_one(&mut c, version, line, col, typed.next().unwrap()));
         col += 1;
     }
     let cpu_per_key = match cpu_before.and_then(|before| c.cpu_since(&before)) {
@@ -387,7 +388,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     for i in 0..PAUSED.max(bursts) {
         if i < PAUSED {
             version += 1;
-            paused.push(type_one(&mut c, version, col, typed.next().unwrap()));
+            paused.push(type_one(&mut c, version, line, col, typed.next().unwrap()));
             col += 1;
             c.drain(PAUSE);
         }
@@ -399,7 +400,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         for _ in 0..BURST {
             version += 1;
             last_sent = Instant::now();
-            change(&mut c, version, col, typed.next().unwrap());
+            change(&mut c, version, line, col, typed.next().unwrap());
             col += 1;
         }
         let last = version;
@@ -447,12 +448,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         let mut samples = Vec::with_capacity(HEADING_KEYSTROKES);
         for col in end..end + HEADING_KEYSTROKES {
             version += 1;
-            let start = Instant::now();
-            let typed = typed.next().unwrap().to_string();
-            replace(&mut c, version, pos(line, col), pos(line, col), &typed);
-            let (at, _) =
-                c.wait_notification("textDocument/publishDiagnostics", for_version(version));
-            samples.push(at - start);
+            samples.push(type_one(&mut c, version, line, col, typed.next().unwrap()));
         }
         Summary::of(&samples).expect("HEADING_KEYSTROKES > 0")
     };
