@@ -194,10 +194,22 @@ async function press(page, ...keys) {
   }
 }
 
+/**
+ * Moves the cursor to `line` with Go to Line (Ctrl+G), then waits until the status bar shows
+ * it there: keys typed before the input opens, or pressed before the editor has its focus
+ * back, would go elsewhere.
+ */
 async function goToLine(page, line) {
   await press(page, 'Control+G');
+  await page.locator('.quick-input-widget input').waitFor();
   await page.keyboard.type(String(line));
   await press(page, 'Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  const position = page.locator('.statusbar-item', { hasText: new RegExp(`^Ln ${line}, Col`) });
+  await position.first().waitFor({ timeout: 10000 }).catch(async () => {
+    const shown = await page.locator('.statusbar-item').allInnerTexts();
+    throw new Error(`Go to Line ${line}: the status bar shows ${JSON.stringify(shown)}`);
+  });
   await page.waitForTimeout(200);
 }
 
@@ -273,12 +285,24 @@ async function steps(page, file, writeSettings) {
     await page.locator('.monaco-editor .view-lines').first().click();
     await goToLine(page, lineOf(file, /^### Attacker Motivations/));
     await press(page, 'End', 'ArrowLeft', 'ArrowLeft');
-    await press(page, 'Control+K', 'Control+I');
     const hover = page.locator('.monaco-hover', { hasText: 'likely goals of an attacker' });
-    await hover.first().waitFor().catch(async () => {
-      const shown = await page.locator('.monaco-hover').allInnerTexts();
-      throw new Error(`no guidance in the hover; hovers shown: ${JSON.stringify(shown)}`);
-    });
+    // A chord pressed while the editor is still taking its focus back can be lost: asked for
+    // again (at most three times) before the step fails.
+    for (let attempt = 1; ; attempt++) {
+      await press(page, 'Control+K', 'Control+I');
+      const shown = await hover.first().waitFor({ timeout: 7000 }).then(() => true, () => false);
+      if (shown) {
+        break;
+      }
+      if (attempt === 3) {
+        const hovers = await page.locator('.monaco-hover').allInnerTexts();
+        const status = await page.locator('.statusbar-item').allInnerTexts();
+        throw new Error(`no guidance in the hover after ${attempt} tries; hovers shown: ` +
+          `${JSON.stringify(hovers)}; status bar: ${JSON.stringify(status)}`);
+      }
+      console.log(`hover: no guidance after try ${attempt}, asking again`);
+      await press(page, 'Escape');
+    }
     const text = await hover.first().innerText();
     for (const want of ['Attacker Motivations', 'CC BY 4.0']) {
       if (!text.includes(want)) {
