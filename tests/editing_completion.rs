@@ -154,6 +154,74 @@ fn threat_model_first_at_a_heading_being_typed() {
     }
 }
 
+/// A client that resolves documentation lazily (as VS Code and Helix say they do) gets section
+/// items without it, and `completionItem/resolve` fills in what an eager client got in the list.
+#[test]
+fn section_documentation_on_resolve_for_a_client_that_asks_for_it_later() {
+    let text = template_without_threat_model().replace(
+        "## Secure Development Practices\n",
+        "## Thr\n\n## Secure Development Practices\n",
+    );
+    let (mut eager, doc) = start(Encoding::Utf16, true, &text);
+    let cursor = doc.find("## Thr\n") + "## Thr".len();
+    let eager_items = complete(&mut eager, &doc, cursor, None);
+    assert!(
+        eager_items[0].get("data").is_none(),
+        "{:#?}",
+        eager_items[0]
+    );
+    assert!(eager.shutdown_and_exit().success());
+
+    let mut params = init(Encoding::Utf16, true);
+    params["capabilities"]["textDocument"]["completion"]["completionItem"]["resolveSupport"] =
+        json!({ "properties": ["documentation", "detail"] });
+    let (mut server, result) = Server::initialized(params);
+    assert_eq!(
+        result["capabilities"]["completionProvider"]["resolveProvider"],
+        true
+    );
+    server.did_open(URI, doc.version, &doc.text);
+    server.wait_publish(URI, doc.version);
+    let items = complete(&mut server, &doc, cursor, None);
+    assert_eq!(items.len(), eager_items.len());
+    for (lazy, eager) in items.iter().zip(&eager_items) {
+        assert_eq!(lazy["label"], eager["label"]);
+        assert_eq!(lazy["textEdit"], eager["textEdit"]);
+        assert!(lazy.get("documentation").is_none(), "{lazy:#?}");
+        let resolved = server
+            .request("completionItem/resolve", lazy.clone())
+            .unwrap_or_else(|e| server.fail(&format!("resolve failed: {e}")));
+        assert_eq!(resolved["documentation"], eager["documentation"]);
+        assert_eq!(resolved["label"], eager["label"]);
+    }
+    let first = server
+        .request("completionItem/resolve", items[0].clone())
+        .unwrap();
+    let documentation = first["documentation"]["value"].as_str().unwrap();
+    assert!(
+        documentation.contains("example threat model table"),
+        "{documentation}"
+    );
+
+    // Items the server did not make, or whose data names nothing it knows, come back as sent.
+    for data in [
+        json!(null),
+        json!({ "outline": "joint-review", "section": 100000 }),
+        json!({ "outline": "no-such-outline", "section": 0 }),
+        json!({ "outline": "joint-review", "section": -1 }),
+        json!("section 3"),
+    ] {
+        let item = json!({ "label": "Threat Model", "data": data });
+        let resolved = server
+            .request("completionItem/resolve", item.clone())
+            .unwrap();
+        assert_eq!(resolved["label"], item["label"]);
+        assert_eq!(resolved["data"], item["data"]);
+        assert!(resolved.get("documentation").is_none(), "{resolved}");
+    }
+    assert!(server.shutdown_and_exit().success());
+}
+
 #[test]
 fn anchor_completion_after_hash() {
     let (mut server, doc) = start(Encoding::Utf16, false, SHORT);

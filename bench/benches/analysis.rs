@@ -14,7 +14,8 @@
 //! the edit (`rescan::plain_line_edit`) and looking its line up among the headings
 //! (`rescan::on_heading_line`). `outline_line_break` is a line break put in and taken out
 //! again, then the outline pass: an edit that may change headings, so the lines around it are
-//! scanned again (`line_scan::rescan`).
+//! scanned again (`line_scan::rescan`). `completion` is the completion items at the end of a
+//! heading near the middle (the place the protocol benchmark asks).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -28,7 +29,7 @@ use joint_review_lsp::analysis::document::Document;
 use joint_review_lsp::analysis::markdown::{InlineCache, Syntax};
 use joint_review_lsp::analysis::text::TextRange;
 use joint_review_lsp::analysis::{
-    analyze, analyze_outline, anchors, detect, line_scan, rescan, rules, Context,
+    analyze, analyze_outline, anchors, completion, detect, line_scan, rescan, rules, Context,
 };
 
 fn documents() -> Vec<BenchDoc> {
@@ -151,6 +152,24 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("analyze", |b| {
             b.iter(|| black_box(analyze(&doc, name, &config, &mut cache)))
+        });
+        let analysis = analyze(&doc, name, &config, &mut cache);
+        let heading_end = bd.line_end_offset(bd.heading_line);
+        // As VS Code asks: snippets, and the documentation resolved later.
+        let options = completion::Options {
+            snippets: true,
+            trigger: None,
+            lazy_documentation: true,
+        };
+        group.bench_function("completion", |b| {
+            b.iter(|| {
+                black_box(completion::completion(
+                    &analysis,
+                    &doc,
+                    heading_end,
+                    options,
+                ))
+            })
         });
         group.bench_function("cold", |b| {
             b.iter_batched(

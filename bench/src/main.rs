@@ -124,6 +124,9 @@ struct Row {
     burst_published: f64,
     hover: Option<Summary>,
     completion: Option<Summary>,
+    /// `completionItem/resolve` of the list's first item, when the server resolves items: what
+    /// an editor asks next, for the documentation it shows beside the list.
+    completion_resolve: Option<Summary>,
     rss: Option<u64>,
     cpu: Option<Duration>,
 }
@@ -263,7 +266,12 @@ fn initialize_params() -> Value {
                 "synchronization": { "didSave": false },
                 "publishDiagnostics": { "versionSupport": true },
                 "hover": { "contentFormat": ["markdown", "plaintext"] },
-                "completion": { "completionItem": { "snippetSupport": true } }
+                // As VS Code's: documentation may come later, in `completionItem/resolve`.
+                "completion": { "completionItem": {
+                    "snippetSupport": true,
+                    "documentationFormat": ["markdown", "plaintext"],
+                    "resolveSupport": { "properties": ["documentation", "detail", "additionalTextEdits"] }
+                } }
             }
         }
     })
@@ -439,6 +447,20 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     } else {
         None
     };
+    let resolves = caps["completionProvider"]["resolveProvider"] == true;
+    let completion_resolve = if completion.is_some() && resolves {
+        let end = utf16_len(doc.line(doc.heading_line));
+        let (list, _) = c.request("textDocument/completion", position(end));
+        let items = list.get("items").unwrap_or(&list).as_array().cloned();
+        // The item a client selects first: the lowest sort text.
+        let first = items.unwrap_or_default().into_iter().min_by_key(|i| {
+            let sort = i.get("sortText").or_else(|| i.get("label"));
+            sort.and_then(Value::as_str).unwrap_or("").to_string()
+        });
+        first.and_then(|item| timed(&mut c, "completionItem/resolve", item))
+    } else {
+        None
+    };
 
     // Typing at the end of a heading near the middle (last: it renames that heading). Each
     // keystroke changes a heading's text, which typing in a paragraph never does.
@@ -474,6 +496,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         burst_published,
         hover,
         completion,
+        completion_resolve,
         rss,
         cpu,
     }
@@ -481,6 +504,14 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
 
 fn pair(s: Option<Summary>) -> String {
     s.map_or("n/a".into(), |s| format!("{} / {}", ms(s.p50), ms(s.p95)))
+}
+
+/// The completion list's times, then its first item's resolve's where the server resolves.
+fn completion(r: &Row) -> String {
+    match r.completion_resolve {
+        Some(resolve) => format!("{} (resolve {})", pair(r.completion), pair(Some(resolve))),
+        None => pair(r.completion),
+    }
 }
 
 fn triple(s: Summary) -> String {
@@ -502,7 +533,7 @@ fn plain_row(r: &Row) -> String {
         triple(r.after_pause),
         triple(r.burst),
         pair(r.hover),
-        pair(r.completion),
+        completion(r),
         r.rss.map_or("?".into(), mb),
         r.cpu
             .map_or("?".into(), |c| format!("{:.2}", c.as_secs_f64())),
@@ -628,7 +659,7 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | keystroke at the end of a heading -> diagnostics p50 / p95 / max (ms) | line break -> diagnostics p50 / p95 / max (ms) | server CPU per line break (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms) | peak RSS (MB) | CPU total (s) |",
+        "| document | lines | server | cold open -> first diagnostics (ms) | cold open -> full analysis (ms) | keystroke -> diagnostics p50 / p95 / max (ms) | server CPU per keystroke (ms) | keystroke at the end of a heading -> diagnostics p50 / p95 / max (ms) | line break -> diagnostics p50 / p95 / max (ms) | server CPU per line break (ms) | keystroke after a {} ms pause p50 / p95 / max (ms) | burst of {BURST} after a pause -> diagnostics for its last version p50 / p95 / max (ms) | hover p50 / p95 (ms) | completion p50 / p95 (ms), then resolve of its first item | peak RSS (MB) | CPU total (s) |",
         PAUSE.as_millis()
     );
     let _ = writeln!(
@@ -654,7 +685,7 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
             triple(r.burst),
             r.burst_published,
             pair(r.hover),
-            pair(r.completion),
+            completion(r),
             r.rss.map_or("?".into(), mb),
             r.cpu.map_or("?".into(), |c| format!("{:.2}", c.as_secs_f64())),
         );

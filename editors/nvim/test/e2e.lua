@@ -165,6 +165,17 @@ check('completion: "## " offers the missing section first', function()
       local labels = vim.tbl_map(function(i) return i.label end, items)
       fail('first item is %q, not Threat Model: %s', items[1].label, table.concat(labels, ', '))
     end
+    -- The template's guidance, in the item or, where Neovim says it resolves documentation
+    -- later, from completionItem/resolve as its completion menu asks for it.
+    local item = items[1]
+    if item.documentation == nil then
+      item = request('completionItem/resolve', item)
+    end
+    local doc = item.documentation
+    local text = type(doc) == 'table' and doc.value or doc or ''
+    if not text:find('threat model', 1, true) or not text:find('CC BY 4.0', 1, true) then
+      fail('the Threat Model item lacks the template guidance: %q', text)
+    end
   end)
   -- Take the typed line out again: the next step wants the document as it was.
   vim.api.nvim_buf_set_lines(buf, line, line + 2, false, {})

@@ -8,7 +8,7 @@
 use super::cursor::{self, Cursor, MetadataCell, Place};
 use super::diagnostics::Edit;
 use super::document::Document;
-use super::outline::{Requirement, ValueKind, ATTRIBUTION};
+use super::outline::{Requirement, Section, ValueKind, ATTRIBUTION};
 use super::personas::{self, PERSONA_SECTIONS};
 use super::text::TextRange;
 use super::{Analysis, Context};
@@ -38,6 +38,9 @@ pub struct CompletionItem {
     pub edit: Edit,
     /// `edit.new_text` is a snippet (`${1:...}` placeholders).
     pub snippet: bool,
+    /// The outline section a section item inserts: its documentation is
+    /// [`section_documentation`] of it, which a client may ask for later.
+    pub section: Option<usize>,
 }
 
 /// What the client can take and why it asked.
@@ -47,6 +50,9 @@ pub struct Options {
     pub snippets: bool,
     /// The character whose typing asked for completion, if one did.
     pub trigger: Option<char>,
+    /// Section items leave their documentation out: the client asks for the one it shows
+    /// (`completionItem/resolve`), and the list it waits for is a third of the size.
+    pub lazy_documentation: bool,
 }
 
 /// The completion items at `offset`, best first by `sort_text`.
@@ -144,24 +150,32 @@ fn headings(
             0 => section.title.clone(),
             n => format!("{} {}", "#".repeat(n), section.title),
         };
-        let mut documentation = String::new();
-        if !section.guidance.is_empty() {
-            documentation.push_str(&section.guidance);
-            documentation.push_str("\n\n---\n\n");
-        }
-        documentation.push_str(&format!("*{ATTRIBUTION}*"));
+        let documentation = (!options.lazy_documentation).then(|| section_documentation(section));
         items.push(CompletionItem {
             label: section.title.clone(),
             kind: CompletionKind::Section,
             detail: Some(detail),
-            documentation: Some(documentation),
+            documentation,
             sort_text: format!("{group}{s:03}"),
             filter_text: Some(filter_text),
             edit: Edit { range, new_text },
             snippet: options.snippets,
+            section: Some(s),
         });
     }
     items
+}
+
+/// A section item's documentation (Markdown): the template's guidance for the section, then
+/// its attribution.
+pub fn section_documentation(section: &Section) -> String {
+    let mut documentation = String::new();
+    if !section.guidance.is_empty() {
+        documentation.push_str(&section.guidance);
+        documentation.push_str("\n\n---\n\n");
+    }
+    documentation.push_str(&format!("*{ATTRIBUTION}*"));
+    documentation
 }
 
 /// Whether missing section `s` belongs at the cursor: the nearest present sections before and
@@ -227,7 +241,7 @@ fn skeleton(
             stop += 1;
             parts.push(format!(
                 "${{{stop}:{}}}",
-                escape_snippet(&placeholder(ctx, t))
+                escape_snippet(&sections[t].text_placeholder)
             ));
         } else {
             parts.push(heading);
@@ -244,39 +258,6 @@ fn skeleton(
         }
     }
     parts.join(&format!("{line_break}{line_break}"))
-}
-
-/// What a section's text placeholder says: the template's text itself for a section whose
-/// text is meant to be kept, else the first sentence of its guidance (after a list item's
-/// label; short sentences only), else "TODO".
-fn placeholder(ctx: &Context, s: usize) -> String {
-    let section = &ctx.outline.sections[s];
-    if section.boilerplate && !section.guidance.is_empty() {
-        return section.guidance.clone();
-    }
-    const MAX: usize = 160;
-    let paragraph: Vec<&str> = section
-        .guidance
-        .split("\n\n")
-        .map(str::trim)
-        .find(|p| !p.is_empty() && !p.starts_with(['|', '<', '>', '#', '`', '[', '!']))
-        .map(|p| p.split_whitespace().collect())
-        .unwrap_or_default();
-    let mut text = paragraph.join(" ");
-    if let Some(item) = text.strip_prefix("* ").or_else(|| text.strip_prefix("- ")) {
-        // "* Design. A description of ...": the label stays the template's, the text follows.
-        text = match item.split_once(". ") {
-            Some((label, rest)) if label.split_whitespace().count() <= 6 => rest.to_string(),
-            _ => item.to_string(),
-        };
-    }
-    if let Some(end) = text.find(". ") {
-        text.truncate(end + 1);
-    }
-    if text.is_empty() || text.len() > MAX {
-        return "TODO".to_string();
-    }
-    text
 }
 
 /// `$`, `}` and `\` escaped for a snippet.
@@ -344,6 +325,7 @@ fn persona_items(cursor: &Cursor) -> Vec<CompletionItem> {
                     new_text: insert,
                 },
                 snippet: false,
+                section: None,
             }
         })
         .collect()
@@ -383,6 +365,7 @@ fn metadata(ctx: &Context, cursor: &Cursor, cell: &MetadataCell) -> Vec<Completi
             new_text: pad(label),
         },
         snippet: false,
+        section: None,
     };
     if cell.column == 0 {
         return (0..rows.len())
@@ -436,6 +419,7 @@ fn anchors(ctx: &Context, hash: bool, replace: TextRange) -> Vec<CompletionItem>
                     new_text,
                 },
                 snippet: false,
+                section: None,
             }
         })
         .collect()
@@ -522,6 +506,7 @@ mod tests {
         let options = Options {
             snippets: true,
             trigger: Some(' '),
+            ..Options::default()
         };
         check_with(
             text,
@@ -552,6 +537,7 @@ mod tests {
         let options = |c| Options {
             snippets: false,
             trigger: Some(c),
+            ..Options::default()
         };
         check_with(
             "# Joint-review of X\n\nIssue #$0\n",
@@ -603,6 +589,44 @@ mod tests {
             "# Joint-review of X\n\n## Goal\n\n* Dev$0\n",
             3,
             expect![[""]],
+        );
+    }
+
+    #[test]
+    fn lazy_documentation_is_left_out_of_section_items_only() {
+        let text = "# Joint-review of X\n\n## Intended Use\n\n$0\n";
+        let offset = text.find("$0").unwrap();
+        let (doc, analysis) = analysis(&text.replace("$0", ""), "joint-review.md");
+        let eager = completion(&analysis, &doc, offset, Options::default());
+        let lazy = Options {
+            lazy_documentation: true,
+            ..Options::default()
+        };
+        let lazy = completion(&analysis, &doc, offset, lazy);
+        assert_eq!(eager.len(), lazy.len());
+        let sections = &analysis.outline().sections;
+        let mut kinds = (0, 0);
+        for (eager, lazy) in eager.iter().zip(&lazy) {
+            assert_eq!(eager.label, lazy.label);
+            match (eager.kind, eager.section) {
+                (CompletionKind::Section, Some(s)) => {
+                    kinds.0 += 1;
+                    assert_eq!(lazy.section, Some(s));
+                    assert_eq!(lazy.documentation, None);
+                    let resolved = section_documentation(&sections[s]);
+                    assert_eq!(eager.documentation.as_ref(), Some(&resolved));
+                }
+                (kind, section) => {
+                    kinds.1 += 1;
+                    assert_eq!((kind, section), (CompletionKind::Persona, None));
+                    assert_eq!(eager.documentation, lazy.documentation);
+                    assert!(lazy.documentation.is_some());
+                }
+            }
+        }
+        assert!(
+            kinds.0 > 0 && kinds.1 > 0,
+            "sections and personas: {kinds:?}"
         );
     }
 
@@ -706,6 +730,7 @@ mod tests {
                     let options = Options {
                         snippets: true,
                         trigger,
+                        ..Options::default()
                     };
                     for item in completion(&analysis, &doc, offset, options) {
                         assert!(item.edit.range.end <= text.len(), "{item:?}");

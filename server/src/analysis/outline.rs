@@ -57,6 +57,8 @@ pub struct Section {
     pub keys: Vec<String>,
     /// Content words ([`matching::content_words`]) of the title, then of every alias.
     pub wordings: Vec<Vec<String>>,
+    /// What a new section's text says until its author writes it ([`text_placeholder`]).
+    pub text_placeholder: String,
 }
 
 /// What a Metadata row's value must be.
@@ -204,12 +206,14 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         }
         let extra_default = SectionData::default();
         let extra = extra.unwrap_or(&extra_default);
+        let guidance = guidance.trim().to_string();
         sections.push(Section {
+            text_placeholder: text_placeholder(&guidance, extra.boilerplate),
             title: title.clone(),
             depth,
             template_level: h.level,
             parent,
-            guidance: guidance.trim().to_string(),
+            guidance,
             aliases: extra.aliases.clone(),
             requirement: extra.required,
             why: extra.why.clone(),
@@ -264,6 +268,38 @@ fn build(name: &'static str, markdown: &'static str, json: &str) -> Result<Outli
         guidance_sentences,
         template: markdown,
     })
+}
+
+/// What a new section's text says until its author writes it (completion's skeletons): the
+/// template's text itself for a section whose text is meant to be kept, else the first sentence
+/// of its guidance (after a list item's label; short sentences only), else "TODO". Made once
+/// per section when the outline loads, not per completion request.
+fn text_placeholder(guidance: &str, boilerplate: bool) -> String {
+    if boilerplate && !guidance.is_empty() {
+        return guidance.to_string();
+    }
+    const MAX: usize = 160;
+    let paragraph: Vec<&str> = guidance
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.starts_with(['|', '<', '>', '#', '`', '[', '!']))
+        .map(|p| p.split_whitespace().collect())
+        .unwrap_or_default();
+    let mut text = paragraph.join(" ");
+    if let Some(item) = text.strip_prefix("* ").or_else(|| text.strip_prefix("- ")) {
+        // "* Design. A description of ...": the label stays the template's, the text follows.
+        text = match item.split_once(". ") {
+            Some((label, rest)) if label.split_whitespace().count() <= 6 => rest.to_string(),
+            _ => item.to_string(),
+        };
+    }
+    if let Some(end) = text.find(". ") {
+        text.truncate(end + 1);
+    }
+    if text.is_empty() || text.len() > MAX {
+        return "TODO".to_string();
+    }
+    text
 }
 
 /// Text folded for comparing prose: lowercase letters and digits, words separated by one space.

@@ -230,6 +230,21 @@ pub fn diagnostic_at<'a>(
     }
 }
 
+/// Markdown as the client shows it: as is where it renders Markdown, else as plain text.
+pub fn markup(markdown: String, client_renders_markdown: bool) -> lsp::MarkupContent {
+    if client_renders_markdown {
+        lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: markdown,
+        }
+    } else {
+        lsp::MarkupContent {
+            kind: lsp::MarkupKind::PlainText,
+            value: markdown_to_plain(&markdown),
+        }
+    }
+}
+
 /// Markdown made readable as plain text, for clients that do not render Markdown: emphasis
 /// markers and rules dropped.
 pub fn markdown_to_plain(markdown: &str) -> String {

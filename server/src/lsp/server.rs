@@ -37,7 +37,7 @@ use crate::analysis::diagnostics::{Code, Diagnostic};
 use crate::analysis::hover;
 use crate::analysis::text::{Encoding, LineIndex};
 use crate::analysis::Pass;
-use crate::analysis::{folding, lens, navigation, symbols};
+use crate::analysis::{folding, lens, navigation, outline, symbols};
 
 /// A diagnostic of a publish: a full analysis's own, at offsets of the text `index` is of, or
 /// one carried from an earlier analysis and serialised already (see `state::CarriedPlaces`).
@@ -636,6 +636,9 @@ impl LanguageServer for Backend {
             state.completion_markdown = completion_item
                 .and_then(|c| c.documentation_format.as_ref())
                 .is_none_or(|formats| formats.contains(&MarkupKind::Markdown));
+            state.completion_resolves_documentation = completion_item
+                .and_then(|c| c.resolve_support.as_ref())
+                .is_some_and(|r| r.properties.iter().any(|p| p == "documentation"));
             if let Some(options) = &params.initialization_options {
                 state.config = settings::from_json(options);
                 state.analysis_notifications = settings::analysis_notifications(options);
@@ -660,7 +663,7 @@ impl LanguageServer for Backend {
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec!["#".into(), "(".into(), " ".into()]),
-                    resolve_provider: Some(false),
+                    resolve_provider: Some(true),
                     ..CompletionOptions::default()
                 }),
                 document_symbol_provider: Some(OneOf::Left(true)),
@@ -796,20 +799,8 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let index = LineIndex::new(analyzed.doc.rope());
-        let value = if markdown {
-            found.markdown
-        } else {
-            convert::markdown_to_plain(&found.markdown)
-        };
         Ok(Some(Hover {
-            contents: HoverContents::Markup(MarkupContent {
-                kind: if markdown {
-                    MarkupKind::Markdown
-                } else {
-                    MarkupKind::PlainText
-                },
-                value,
-            }),
+            contents: HoverContents::Markup(convert::markup(found.markdown, markdown)),
             range: Some(convert::range(&index, found.range, encoding)),
         }))
     }
@@ -819,12 +810,13 @@ impl LanguageServer for Backend {
         let Some(analyzed) = self.current(&position.text_document.uri).await else {
             return Err(Error::invalid_params("the document is not open"));
         };
-        let (encoding, snippets, markdown) = {
+        let (encoding, snippets, markdown, lazy_documentation) = {
             let state = state::lock(&self.state);
             (
                 state.encoding,
                 state.completion_snippets,
                 state.completion_markdown,
+                state.completion_resolves_documentation,
             )
         };
         let offset = convert::offset(&analyzed.doc, position.position, encoding);
@@ -832,7 +824,12 @@ impl LanguageServer for Backend {
             .context
             .and_then(|c| c.trigger_character)
             .and_then(|t| t.chars().next());
-        let options = completion::Options { snippets, trigger };
+        let options = completion::Options {
+            snippets,
+            trigger,
+            lazy_documentation,
+        };
+        let outline = analyzed.analysis.outline().name;
         let items = completion::completion(&analyzed.analysis, &analyzed.doc, offset, options);
         if items.is_empty() {
             return Ok(None);
@@ -848,20 +845,14 @@ impl LanguageServer for Backend {
                     completion::CompletionKind::MetadataValue => CompletionItemKind::ENUM_MEMBER,
                     completion::CompletionKind::Anchor => CompletionItemKind::REFERENCE,
                 }),
-                documentation: item.documentation.map(|md| {
-                    Documentation::MarkupContent(MarkupContent {
-                        kind: if markdown {
-                            MarkupKind::Markdown
-                        } else {
-                            MarkupKind::PlainText
-                        },
-                        value: if markdown {
-                            md
-                        } else {
-                            convert::markdown_to_plain(&md)
-                        },
-                    })
-                }),
+                documentation: item
+                    .documentation
+                    .map(|md| Documentation::MarkupContent(convert::markup(md, markdown))),
+                // What `completionItem/resolve` needs to find the documentation left out.
+                data: item
+                    .section
+                    .filter(|_| lazy_documentation)
+                    .map(|section| serde_json::json!({ "outline": outline, "section": section })),
                 insert_text_format: Some(if item.snippet {
                     InsertTextFormat::SNIPPET
                 } else {
@@ -882,6 +873,25 @@ impl LanguageServer for Backend {
             is_incomplete: false,
             items,
         })))
+    }
+
+    /// The documentation a section item left out (see `completion`): its `data` names the
+    /// outline and the section. An item this server did not make comes back as it was.
+    async fn completion_resolve(&self, mut item: CompletionItem) -> Result<CompletionItem> {
+        let section = item.data.as_ref().and_then(|data| {
+            let outline = outline::by_name(data.get("outline")?.as_str()?)?;
+            let index = usize::try_from(data.get("section")?.as_u64()?).ok()?;
+            outline.sections.get(index)
+        });
+        if let (Some(section), None) = (section, &item.documentation) {
+            let markdown = state::lock(&self.state).completion_markdown;
+            let documentation = completion::section_documentation(section);
+            item.documentation = Some(Documentation::MarkupContent(convert::markup(
+                documentation,
+                markdown,
+            )));
+        }
+        Ok(item)
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {

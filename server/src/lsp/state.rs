@@ -431,6 +431,9 @@ pub struct State {
     pub completion_snippets: bool,
     /// The client shows Markdown in completion items' documentation.
     pub completion_markdown: bool,
+    /// The client asks for a completion item's documentation when it shows it
+    /// (`completionItem/resolve`), so the list can leave it out.
+    pub completion_resolves_documentation: bool,
     pub navigation: NavigationCaps,
     /// The client asked for `$/jointReview/analysed` after each publish.
     pub analysis_notifications: bool,

@@ -351,6 +351,21 @@ async function steps(page, file, writeSettings) {
       if (labels[0] !== 'Threat Model') {
         throw new Error(`the first suggestion is ${JSON.stringify(labels[0])}, not "Threat Model"; all: ${JSON.stringify(labels)}`);
       }
+      // The details beside the list (Ctrl+Space toggles them) show the template's guidance,
+      // which VS Code asks for with completionItem/resolve.
+      const details = page.locator('.suggest-details', { hasText: 'CC BY 4.0' });
+      for (let attempt = 1; !(await details.isVisible()); attempt++) {
+        if (attempt > 3) {
+          const shown = await page.locator('.suggest-details').allInnerTexts();
+          throw new Error(`no template guidance beside the suggestions: ${JSON.stringify(shown)}`);
+        }
+        await press(page, 'Control+Space');
+        await details.first().waitFor({ timeout: 5000 }).catch(() => {});
+      }
+      const guidance = await details.first().innerText();
+      if (!/threat model/i.test(guidance)) {
+        throw new Error(`the details are not the Threat Model guidance: ${JSON.stringify(guidance)}`);
+      }
     } finally {
       // Take the typed line out again (Escape closes the list; Ctrl+Shift+K deletes the line).
       await press(page, 'Escape', 'Control+Shift+K');
