@@ -463,6 +463,18 @@ mod tests {
         check_with(fixture, Options::default(), limit, expect);
     }
 
+    /// The document and analysis of `fixture` (named `file_name`), and the items at its `$0`.
+    fn items_at(
+        fixture: &str,
+        file_name: &str,
+        options: Options,
+    ) -> (Document, Analysis, Vec<CompletionItem>) {
+        let offset = fixture.find("$0").expect("fixture has a $0 cursor");
+        let (doc, analysis) = analysis(&fixture.replace("$0", ""), file_name);
+        let items = completion(&analysis, &doc, offset, options);
+        (doc, analysis, items)
+    }
+
     #[test]
     fn missing_section_that_belongs_here_comes_first() {
         let text = template_without(&["Threat Model"]).replace(
@@ -595,14 +607,12 @@ mod tests {
     #[test]
     fn lazy_documentation_is_left_out_of_section_items_only() {
         let text = "# Joint-review of X\n\n## Intended Use\n\n$0\n";
-        let offset = text.find("$0").unwrap();
-        let (doc, analysis) = analysis(&text.replace("$0", ""), "joint-review.md");
-        let eager = completion(&analysis, &doc, offset, Options::default());
+        let (_, analysis, eager) = items_at(text, "joint-review.md", Options::default());
         let lazy = Options {
             lazy_documentation: true,
             ..Options::default()
         };
-        let lazy = completion(&analysis, &doc, offset, lazy);
+        let (_, _, lazy) = items_at(text, "joint-review.md", lazy);
         assert_eq!(eager.len(), lazy.len());
         let sections = &analysis.outline().sections;
         let mut kinds = (0, 0);
@@ -633,9 +643,7 @@ mod tests {
     #[test]
     fn personas_in_self_assessment_actors() {
         let text = "# Flibble Self Assessment\n\n## Overview\n\n### Actors\n\n* Dev$0\n";
-        let offset = text.find("$0").unwrap();
-        let (doc, analysis) = analysis(&text.replace("$0", ""), "x-self-assessment.md");
-        let items = completion(&analysis, &doc, offset, Options::default());
+        let (doc, _, items) = items_at(text, "x-self-assessment.md", Options::default());
         assert_eq!(items.len(), 9, "{items:?}");
         assert_eq!(items[5].label, "Developer");
         assert_eq!(doc.slice(items[5].edit.range), "Dev");
@@ -680,9 +688,7 @@ mod tests {
     #[test]
     fn self_assessment_stage_values() {
         let text = "# Flibble Self Assessment\n\n## Metadata\n\n|||\n| -- | -- |\n| Assessment Stage | In$0 |\n";
-        let offset = text.find("$0").unwrap();
-        let (doc, analysis) = analysis(&text.replace("$0", ""), "x-self-assessment.md");
-        let items = completion(&analysis, &doc, offset, Options::default());
+        let (doc, _, items) = items_at(text, "x-self-assessment.md", Options::default());
         let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
         assert_eq!(labels, ["Incomplete", "Complete", "Obsolete"]);
         assert_eq!(doc.slice(items[0].edit.range), "In");
