@@ -14,8 +14,10 @@
 //! the edit (`rescan::plain_line_edit`) and looking its line up among the headings
 //! (`rescan::on_heading_line`). `outline_line_break` is a line break put in and taken out
 //! again, then the outline pass: an edit that may change headings, so the lines around it are
-//! scanned again (`line_scan::rescan`). `completion` is the completion items at the end of a
-//! heading near the middle (the place the protocol benchmark asks).
+//! scanned again (`line_scan::rescan`). `outline_heading_keystroke` is one character typed at
+//! the end of a heading and taken out again, then the outline pass: the heading's text changes,
+//! so its words, the alignment and the anchors are made again. `completion` is the completion
+//! items at the end of a heading near the middle (the place the protocol benchmark asks).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -104,7 +106,12 @@ fn bench(c: &mut Criterion) {
         let mut outline_doc = Document::new(&bd.text);
         let mut outline_cache = InlineCache::new();
         let _ = analyze_outline(&outline_doc, name, &config, &mut outline_cache);
-        for (step, text) in [("outline_keystroke", "x"), ("outline_line_break", "\n")] {
+        let heading_end = bd.line_end_offset(bd.heading_line);
+        for (step, at, text) in [
+            ("outline_keystroke", at, "x"),
+            ("outline_line_break", at, "\n"),
+            ("outline_heading_keystroke", heading_end, "x"),
+        ] {
             let removed = TextRange::new(at, at + text.len());
             let mut typed = false;
             group.bench_function(step, |b| {
@@ -154,7 +161,6 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(analyze(&doc, name, &config, &mut cache)))
         });
         let analysis = analyze(&doc, name, &config, &mut cache);
-        let heading_end = bd.line_end_offset(bd.heading_line);
         // As VS Code asks: snippets, and the documentation resolved later.
         let options = completion::Options {
             snippets: true,

@@ -6,7 +6,7 @@
 //! it is out of order, so all differences are found, not only the first (markdownlint's MD043
 //! stops at the first). The rules read this alignment; none of them re-matches.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::markdown::Heading;
 use super::matching::{self, TitleWords};
@@ -52,8 +52,6 @@ pub struct Alignment {
     pub base_level: i32,
     /// Per heading, the nearest heading before it with a lower level.
     pub heading_parent: Vec<Option<usize>>,
-    /// Per heading, its matching key ([`matching::key`] of its text).
-    pub heading_keys: Vec<String>,
 }
 
 impl Alignment {
@@ -76,10 +74,11 @@ impl Alignment {
             ..Alignment::default()
         };
         a.find_title(outline, headings);
-        let heading_keys: Vec<String> = (0..headings.len()).map(|h| words(h).key.clone()).collect();
+        // Borrowed, not copied: a long document has thousands of headings.
+        let heading_keys: Vec<&str> = (0..headings.len()).map(|h| words(h).key.as_str()).collect();
         // The headings of each key, in document order: a long document has hundreds.
-        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (h, key) in heading_keys.iter().enumerate() {
+        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::default();
+        for (h, &key) in heading_keys.iter().enumerate() {
             by_key.entry(key).or_default().push(h);
         }
 
@@ -148,7 +147,6 @@ impl Alignment {
         a.duplicates.sort();
         a.find_out_of_order(outline);
         a.base_level = base_level(outline, headings, &a.section_match);
-        a.heading_keys = heading_keys;
         a
     }
 
@@ -270,7 +268,7 @@ fn parents(headings: &[Heading]) -> Vec<Option<usize>> {
 /// The most common `level - depth` of matched sections, top-level sections counting double
 /// (they are the document's skeleton), the lower one on a tie.
 fn base_level(outline: &Outline, headings: &[Heading], matches: &[Option<Match>]) -> i32 {
-    let mut counts: HashMap<i32, usize> = HashMap::new();
+    let mut counts: HashMap<i32, usize> = HashMap::default();
     for (s, m) in matches.iter().enumerate() {
         if let Some(m) = m {
             let depth = outline.sections[s].depth as i32;

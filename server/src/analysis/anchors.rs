@@ -5,7 +5,7 @@
 //! space, then turn each space into `-` (no merging, no trimming). A repeated anchor gets
 //! `-1`, `-2`, ... (the first one not taken).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
@@ -50,24 +50,34 @@ pub fn anchors<'a>(rendered_headings: impl IntoIterator<Item = &'a str>) -> Vec<
 
 /// [`anchors`] from the headings' slugs (memoised by the caller).
 pub fn numbered<'a>(slugs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut taken = HashSet::new();
+    let slugs = slugs.into_iter();
+    // The anchors taken so far: slugs taken as they are (borrowed, not copied: a long document
+    // has thousands of headings), and numbered ones.
+    let mut taken_as_is: HashSet<&str> = HashSet::default();
+    let mut taken_numbered: HashSet<String> = HashSet::default();
     // Per base, the last number tried: numbers below it are taken already, so the search for
     // the next free one resumes there (linear overall, even for thousands of equal headings).
-    let mut tried: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
+    let mut tried: HashMap<&str, usize> = HashMap::default();
+    let mut out = Vec::with_capacity(slugs.size_hint().0);
     for base in slugs {
-        let mut anchor = base.to_string();
-        if !taken.insert(anchor.clone()) {
-            let n = tried.entry(base.to_string()).or_insert(0);
-            loop {
-                *n += 1;
-                anchor = format!("{base}-{n}");
-                if taken.insert(anchor.clone()) {
-                    break;
-                }
+        let free = |anchor: &str, as_is: &HashSet<&str>, numbered: &HashSet<String>| {
+            !as_is.contains(anchor) && !numbered.contains(anchor)
+        };
+        if free(base, &taken_as_is, &taken_numbered) {
+            taken_as_is.insert(base);
+            out.push(base.to_string());
+            continue;
+        }
+        let n = tried.entry(base).or_insert(0);
+        loop {
+            *n += 1;
+            let anchor = format!("{base}-{n}");
+            if free(&anchor, &taken_as_is, &taken_numbered) {
+                taken_numbered.insert(anchor.clone());
+                out.push(anchor);
+                break;
             }
         }
-        out.push(anchor);
     }
     out
 }
@@ -113,6 +123,28 @@ mod tests {
             "snake_case-ünïcödé-中文-"
         );
         assert_eq!(slug("e\u{301}"), "e\u{301}");
+    }
+
+    proptest::proptest! {
+        /// Numbering agrees with the rule read plainly: each slug as it is when not taken, else
+        /// with the first number that makes it free (slugs from a small alphabet, so that they
+        /// repeat and collide with numbered ones).
+        #[test]
+        fn numbering_gives_the_first_free_number(slugs in proptest::collection::vec("[ab](-[0-3]){0,2}", 0..40)) {
+            let mut taken = std::collections::HashSet::new();
+            let expected: Vec<String> = slugs
+                .iter()
+                .map(|base| {
+                    let anchor = (0..)
+                        .map(|n| if n == 0 { base.clone() } else { format!("{base}-{n}") })
+                        .find(|a| !taken.contains(a))
+                        .unwrap();
+                    taken.insert(anchor.clone());
+                    anchor
+                })
+                .collect();
+            proptest::prop_assert_eq!(numbered(slugs.iter().map(String::as_str)), expected);
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub mod toc;
 #[cfg(test)]
 pub(crate) mod fixture;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use alignment::Alignment;
@@ -189,8 +189,12 @@ fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
 
 /// Each heading's words: the last analysis's for a heading with the same text at the same
 /// place (compared by address first) or elsewhere; computed once per new text (a generated
-/// document may repeat one heading thousands of times).
+/// document may repeat one heading thousands of times). The first few headings not at their
+/// place (a heading being typed) are computed directly: looking one up by text means a map of
+/// all the last texts, which costs more than the words of a few.
 fn heading_words(headings: &[Heading], last: Option<&LastOutline>) -> Vec<Arc<HeadingWords>> {
+    const COMPUTED_DIRECTLY: usize = 8;
+    let mut misses = 0;
     let mut known: Option<HashMap<&str, Arc<HeadingWords>>> = None;
     headings
         .iter()
@@ -201,6 +205,10 @@ fn heading_words(headings: &[Heading], last: Option<&LastOutline>) -> Vec<Arc<He
                 if same_place {
                     return last.words[i].clone();
                 }
+            }
+            misses += 1;
+            if misses <= COMPUTED_DIRECTLY {
+                return Arc::new(HeadingWords::of(&h.text));
             }
             let known = known.get_or_insert_with(|| {
                 last.map(|l| {
