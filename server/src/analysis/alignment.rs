@@ -150,6 +150,38 @@ impl Alignment {
         a
     }
 
+    /// Whether this alignment is still the alignment of its headings after heading `h`'s words
+    /// change from `old` to `new`, levels unchanged: [`Alignment::with_words`] would make it
+    /// again. So when `h` is past the headings the title is looked for in, was neither matched
+    /// nor a duplicate, neither words' key is a section's, and the new words hold no wording of
+    /// a section left to the "holds all the words" pass (an unmatched `h` that held one lost
+    /// it, and the winner stays the winner without it).
+    pub fn kept_when_renamed(
+        &self,
+        outline: &Outline,
+        h: usize,
+        old: &TitleWords,
+        new: &TitleWords,
+    ) -> bool {
+        // `find_title` looks at the first three headings after a preamble among the first three.
+        const TITLE_PLACES: usize = 4;
+        let left_to_contains = |m: &Option<Match>| {
+            m.as_ref()
+                .is_none_or(|m| matches!(m.kind, MatchKind::Contains))
+        };
+        h >= TITLE_PLACES
+            && self.heading_section.get(h) == Some(&None)
+            && !self.duplicates.iter().any(|&(d, _)| d == h)
+            && !outline.section_by_key.contains_key(&old.key)
+            && !outline.section_by_key.contains_key(&new.key)
+            && (outline.sections.iter().zip(&self.section_match))
+                .filter(|(_, m)| left_to_contains(m))
+                .all(|(section, _)| {
+                    !(section.wordings.iter())
+                        .any(|w| matching::holds_all_words(&new.content_words, w))
+                })
+    }
+
     /// The heading a section was matched to.
     pub fn heading_of(&self, section: usize) -> Option<usize> {
         self.section_match[section].as_ref().map(|m| m.heading)

@@ -82,6 +82,38 @@ pub fn numbered<'a>(slugs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
+/// The anchors after heading `h`'s slug changed from `old` to `new`, made from the last ones
+/// (`anchors`, of the slugs `slug_of` gives, `h`'s being `new`) without numbering them all
+/// again: `Some` only where the change touches no other anchor. So when `h`'s anchor was its
+/// slug as it is, no other heading has either slug as its slug or anchor, and neither slug
+/// looks numbered (`-` and digits at its end), which a numbered anchor's search could meet.
+pub fn renamed<'a>(
+    anchors: &[String],
+    slug_of: impl Fn(usize) -> &'a str,
+    h: usize,
+    old: &str,
+    new: &str,
+) -> Option<Vec<String>> {
+    let looks_numbered = |slug: &str| {
+        slug.rsplit_once('-')
+            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let clash = |g: usize| {
+        let (slug, anchor) = (slug_of(g), anchors[g].as_str());
+        g != h && [old, new].iter().any(|s| *s == slug || *s == anchor)
+    };
+    if anchors.get(h).map(String::as_str) != Some(old)
+        || looks_numbered(old)
+        || looks_numbered(new)
+        || (0..anchors.len()).any(clash)
+    {
+        return None;
+    }
+    let mut out = anchors.to_vec();
+    out[h] = new.to_string();
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

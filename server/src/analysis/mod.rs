@@ -166,6 +166,44 @@ impl LastOutline {
                 .all(|((level, text), h)| *level == h.level && same_text(text, &h.text))
     }
 
+    /// The next outline when one heading's words changed and nothing else (a heading being
+    /// typed in), made from this one where that change moves no other heading's match or
+    /// anchor (see [`Alignment::kept_when_renamed`] and [`anchors::renamed`]): the alignment is
+    /// this one's, the anchors this one's but the heading's. `Err` gives `words` back otherwise.
+    fn one_renamed(
+        &self,
+        outline: &'static Outline,
+        headings: &[Heading],
+        words: Vec<Arc<HeadingWords>>,
+    ) -> Result<LastOutline, Vec<Arc<HeadingWords>>> {
+        let same_levels = self.levels.len() == headings.len()
+            && self.levels.iter().zip(headings).all(|(l, h)| *l == h.level);
+        if !std::ptr::eq(self.outline, outline) || !same_levels || self.words.len() != words.len() {
+            return Err(words);
+        }
+        let mut changed = (0..words.len()).filter(|&i| !Arc::ptr_eq(&self.words[i], &words[i]));
+        let (Some(h), None) = (changed.next(), changed.next()) else {
+            return Err(words);
+        };
+        let (old, new) = (&self.words[h], &words[h]);
+        if !(self.alignment).kept_when_renamed(outline, h, &old.matching, &new.matching) {
+            return Err(words);
+        }
+        let slug_of = |g: usize| words[g].slug.as_str();
+        let Some(anchors) = anchors::renamed(&self.anchors, slug_of, h, &old.slug, &new.slug)
+        else {
+            return Err(words);
+        };
+        Ok(LastOutline {
+            outline,
+            levels: self.levels.clone(),
+            texts: headings.iter().map(|h| h.text.clone()).collect(),
+            words,
+            alignment: self.alignment.clone(),
+            anchors: anchors.into(),
+        })
+    }
+
     /// The same outline, and headings of the same levels and words, in the same order.
     fn same_headings(
         &self,
@@ -256,6 +294,13 @@ fn outline_of(
     if cancelled() {
         return Err(last);
     }
+    let words = match &last {
+        Some(last) => match last.one_renamed(outline, headings, words) {
+            Ok(kept) => return Ok(kept),
+            Err(words) => words,
+        },
+        None => words,
+    };
     match last {
         Some(last) if last.same_headings(outline, headings, &words) => Ok(last),
         last => {
@@ -348,6 +393,177 @@ fn finish(
 mod tests {
     use super::*;
     use text::TextRange;
+
+    /// Headings a rename draws from: sections of the joint-review outline, headings holding a
+    /// section's words, repeats, slugs that look numbered or equal a numbered anchor, and the
+    /// template's preamble heading.
+    const NAMES: [&str; 15] = [
+        "Joint-review Outline",
+        "Notes",
+        "Notes",
+        "Notes-1",
+        "Appendix",
+        "Appendix 2",
+        "Threat Model",
+        "Threat Model Extra",
+        "Secure Development Practices",
+        "Our Secure Development Practices",
+        "Goals",
+        "Overview",
+        "Background",
+        "Notesx",
+        "",
+    ];
+
+    /// A joint review whose headings after the title are `names`, every third one level down.
+    fn document_with_headings(names: &[&str]) -> String {
+        let mut text = String::from("# Joint-review of X\n\n");
+        for (i, name) in names.iter().enumerate() {
+            let hashes = if i % 3 == 2 { "###" } else { "##" };
+            text.push_str(&format!("{hashes} {name}\n\nText.\n\n"));
+        }
+        text
+    }
+
+    /// Heading `i`'s text (after the title) renamed to `name` in `doc`.
+    fn rename(doc: &mut Document, i: usize, name: &str) {
+        let text = doc.text();
+        let mut line_start = 0;
+        let mut seen = 0;
+        for line in text.split_inclusive('\n') {
+            if line.starts_with('#') {
+                if seen == i + 1 {
+                    let start = line_start + line.find(' ').unwrap() + 1;
+                    let end = line_start + line.trim_end().len();
+                    doc.apply_change(TextRange::new(start, end.max(start)), name);
+                    return;
+                }
+                seen += 1;
+            }
+            line_start += line.len();
+        }
+        panic!("no heading {i}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// Renaming one heading at a time, the outline pass with its cache (the last alignment
+        /// and anchors kept where the rename cannot move them) gives what one from scratch
+        /// gives.
+        #[test]
+        fn renaming_one_heading_equals_a_fresh_analysis(
+            start in proptest::collection::vec(0..NAMES.len(), 8..14),
+            renames in proptest::collection::vec((0usize..14, 0..NAMES.len()), 1..10),
+        ) {
+            let names: Vec<&str> = start.iter().map(|&n| NAMES[n]).collect();
+            let mut doc = Document::new(&document_with_headings(&names));
+            let (config, name) = (Config::default(), Some("joint-review.md"));
+            let mut cache = InlineCache::new();
+            analyze_outline(&doc, name, &config, &mut cache);
+            for (i, n) in renames {
+                rename(&mut doc, i % names.len(), NAMES[n]);
+                let kept = analyze_outline(&doc, name, &config, &mut cache);
+                let fresh = analyze_outline(&doc, name, &config, &mut InlineCache::new());
+                proptest::prop_assert_eq!(&kept.alignment, &fresh.alignment);
+                proptest::prop_assert_eq!(&kept.anchors, &fresh.anchors);
+                proptest::prop_assert_eq!(&kept.diagnostics, &fresh.diagnostics);
+            }
+        }
+    }
+
+    /// Typing at the end of a heading that is no section keeps the last alignment (shared, not
+    /// made again) and changes that heading's anchor only.
+    #[test]
+    fn typing_in_a_heading_that_is_no_section_keeps_the_alignment() {
+        let names = [
+            "Overview",
+            "Goals",
+            "Notes",
+            "Glossary",
+            "Background",
+            "Notes",
+            "Extra",
+        ];
+        let mut doc = Document::new(&document_with_headings(&names));
+        let (config, name) = (Config::default(), Some("joint-review.md"));
+        let mut cache = InlineCache::new();
+        let before = analyze_outline(&doc, name, &config, &mut cache);
+        rename(&mut doc, 3, "Glossaryx");
+        let after = analyze_outline(&doc, name, &config, &mut cache);
+        assert!(Arc::ptr_eq(&before.alignment, &after.alignment));
+        let changed: Vec<usize> = (0..after.anchors.len())
+            .filter(|&i| before.anchors[i] != after.anchors[i])
+            .collect();
+        assert_eq!(changed, [4]);
+        assert_eq!(after.anchors[4], "glossaryx");
+        // A repeated heading's rename renumbers: made again, as from scratch.
+        rename(&mut doc, 2, "Notesy");
+        let renumbered = analyze_outline(&doc, name, &config, &mut cache);
+        let fresh = analyze_outline(&doc, name, &config, &mut InlineCache::new());
+        assert_eq!(renumbered.anchors, fresh.anchors);
+        assert_eq!(renumbered.anchors[6], "notes");
+    }
+
+    /// Renames that move what other headings are: the analysis with its cache equals one from
+    /// scratch (each case is one the shortcut of `LastOutline::one_renamed` must turn down).
+    #[test]
+    fn renames_that_move_other_headings_equal_a_fresh_analysis() {
+        let cases: [(&[&str], usize, &str); 4] = [
+            // The template's preamble among the first headings.
+            (
+                &["Notes", "Glossary", "Extra", "More"],
+                0,
+                "Joint-review Outline",
+            ),
+            // A heading before the one that holds a section's words now holds them too.
+            (
+                &[
+                    "Overview",
+                    "Goals",
+                    "Extra",
+                    "Notes",
+                    "Glossary",
+                    "Our Threat Model",
+                ],
+                4,
+                "Threat Model Extra",
+            ),
+            // A literal "Notes-1" renamed: the next "Notes" takes its number.
+            (
+                &["Overview", "Notes", "Goals", "Notes-1", "Notes"],
+                3,
+                "Glossary",
+            ),
+            // Renamed to another heading's slug.
+            (
+                &["Overview", "Goals", "Extra", "Glossary", "Notes"],
+                3,
+                "Notes",
+            ),
+        ];
+        for (names, i, new_name) in cases {
+            let mut doc = Document::new(&document_with_headings(names));
+            let (config, name) = (Config::default(), Some("joint-review.md"));
+            let mut cache = InlineCache::new();
+            let before = analyze_outline(&doc, name, &config, &mut cache);
+            rename(&mut doc, i, new_name);
+            let kept = analyze_outline(&doc, name, &config, &mut cache);
+            let fresh = analyze_outline(&doc, name, &config, &mut InlineCache::new());
+            assert_eq!(
+                kept.alignment, fresh.alignment,
+                "{names:?}, {i} -> {new_name}"
+            );
+            assert_eq!(kept.anchors, fresh.anchors, "{names:?}, {i} -> {new_name}");
+            assert_eq!(
+                kept.diagnostics, fresh.diagnostics,
+                "{names:?}, {i} -> {new_name}"
+            );
+            let moved = before.alignment != fresh.alignment
+                || (0..fresh.anchors.len())
+                    .any(|g| g != i + 1 && before.anchors[g] != fresh.anchors[g]);
+            assert!(moved, "{names:?}, {i} -> {new_name} moves nothing else");
+        }
+    }
 
     /// Analyses made with a cache kept from version to version (the alignment and anchors
     /// shared while the headings stay the same) equal those made from scratch, whether an
