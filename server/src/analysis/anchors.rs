@@ -58,11 +58,11 @@ pub fn numbered<'a>(slugs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     // Per base, the last number tried: numbers below it are taken already, so the search for
     // the next free one resumes there (linear overall, even for thousands of equal headings).
     let mut tried: HashMap<&str, usize> = HashMap::default();
+    let free = |anchor: &str, as_is: &HashSet<&str>, numbered: &HashSet<String>| {
+        !as_is.contains(anchor) && !numbered.contains(anchor)
+    };
     let mut out = Vec::with_capacity(slugs.size_hint().0);
     for base in slugs {
-        let free = |anchor: &str, as_is: &HashSet<&str>, numbered: &HashSet<String>| {
-            !as_is.contains(anchor) && !numbered.contains(anchor)
-        };
         if free(base, &taken_as_is, &taken_numbered) {
             taken_as_is.insert(base);
             out.push(base.to_string());

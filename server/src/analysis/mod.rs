@@ -176,9 +176,7 @@ impl LastOutline {
         headings: &[Heading],
         words: Vec<Arc<HeadingWords>>,
     ) -> Result<LastOutline, Vec<Arc<HeadingWords>>> {
-        let same_levels = self.levels.len() == headings.len()
-            && self.levels.iter().zip(headings).all(|(l, h)| *l == h.level);
-        if !std::ptr::eq(self.outline, outline) || !same_levels || self.words.len() != words.len() {
+        if !self.same_levels(outline, headings) {
             return Err(words);
         }
         let mut changed = (0..words.len()).filter(|&i| !Arc::ptr_eq(&self.words[i], &words[i]));
@@ -211,10 +209,15 @@ impl LastOutline {
         headings: &[Heading],
         words: &[Arc<HeadingWords>],
     ) -> bool {
+        self.same_levels(outline, headings)
+            && self.words.iter().zip(words).all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+
+    /// The same outline, and as many headings, of the same levels in the same order.
+    fn same_levels(&self, outline: &'static Outline, headings: &[Heading]) -> bool {
         std::ptr::eq(self.outline, outline)
             && self.levels.len() == headings.len()
             && self.levels.iter().zip(headings).all(|(l, h)| *l == h.level)
-            && self.words.iter().zip(words).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 }
 
@@ -282,8 +285,10 @@ impl HeadingWords {
 }
 
 /// The words, alignment and anchors of `headings`: the last ones when the headings have the
-/// same levels and words, else made anew (words found by text in the last ones where they
-/// can be). `Err` (with `last`, unchanged) when cancelled.
+/// same levels and words, the last ones but one heading's anchor when one heading's words
+/// changed and that moves nothing else ([`LastOutline::one_renamed`]), else made anew (words
+/// found by text in the last ones where they can be). `Err` (with `last`, unchanged) when
+/// cancelled.
 fn outline_of(
     outline: &'static Outline,
     headings: &[Heading],
@@ -294,16 +299,16 @@ fn outline_of(
     if cancelled() {
         return Err(last);
     }
-    let words = match &last {
-        Some(last) => match last.one_renamed(outline, headings, words) {
-            Ok(kept) => return Ok(kept),
-            Err(words) => words,
-        },
-        None => words,
-    };
     match last {
         Some(last) if last.same_headings(outline, headings, &words) => Ok(last),
         last => {
+            let words = match &last {
+                Some(last) => match last.one_renamed(outline, headings, words) {
+                    Ok(kept) => return Ok(kept),
+                    Err(words) => words,
+                },
+                None => words,
+            };
             let alignment = Arc::new(Alignment::with_words(
                 outline,
                 headings,
