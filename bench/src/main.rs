@@ -427,7 +427,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     let burst = Summary::of(&samples).expect("at least one burst");
     let burst_published = published.get() as f64 / bursts as f64;
 
-    // Hover on a heading, and completion there when offered.
+    // Hover on a heading, and completion at its end when offered.
+    let heading_end = utf16_len(doc.line(doc.heading_line));
     let position = |character: usize| json!({ "textDocument": { "uri": uri }, "position": { "line": doc.heading_line, "character": character } });
     let timed = |c: &mut Client, method: &str, params: Value| {
         let times: Vec<Duration> = (0..o.requests)
@@ -442,15 +443,13 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
         None
     };
     let completion = if offers("completionProvider") {
-        let end = utf16_len(doc.line(doc.heading_line));
-        timed(&mut c, "textDocument/completion", position(end))
+        timed(&mut c, "textDocument/completion", position(heading_end))
     } else {
         None
     };
     let resolves = caps["completionProvider"]["resolveProvider"] == true;
     let completion_resolve = if completion.is_some() && resolves {
-        let end = utf16_len(doc.line(doc.heading_line));
-        let (list, _) = c.request("textDocument/completion", position(end));
+        let (list, _) = c.request("textDocument/completion", position(heading_end));
         let items = list.get("items").unwrap_or(&list).as_array().cloned();
         // The item a client selects first: the lowest sort text.
         let first = items.unwrap_or_default().into_iter().min_by_key(|i| {
@@ -466,9 +465,8 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     // keystroke changes a heading's text, which typing in a paragraph never does.
     let heading_keystroke = {
         let line = doc.heading_line;
-        let end = utf16_len(doc.line(line));
         let mut samples = Vec::with_capacity(HEADING_KEYSTROKES);
-        for col in end..end + HEADING_KEYSTROKES {
+        for col in heading_end..heading_end + HEADING_KEYSTROKES {
             version += 1;
             samples.push(type_one(&mut c, version, line, col, typed.next().unwrap()));
         }
