@@ -8,7 +8,7 @@
 use super::cursor::{self, Cursor, MetadataCell, Place};
 use super::diagnostics::Edit;
 use super::document::Document;
-use super::outline::{Requirement, Section, ValueKind, ATTRIBUTION};
+use super::outline::{push_attribution, Requirement, Section, ValueKind};
 use super::personas::{self, PERSONA_SECTIONS};
 use super::text::TextRange;
 use super::{Analysis, Context};
@@ -169,12 +169,8 @@ fn headings(
 /// A section item's documentation (Markdown): the template's guidance for the section, then
 /// its attribution.
 pub fn section_documentation(section: &Section) -> String {
-    let mut documentation = String::new();
-    if !section.guidance.is_empty() {
-        documentation.push_str(&section.guidance);
-        documentation.push_str("\n\n---\n\n");
-    }
-    documentation.push_str(&format!("*{ATTRIBUTION}*"));
+    let mut documentation = section.guidance.clone();
+    push_attribution(&mut documentation);
     documentation
 }
 
@@ -356,8 +352,10 @@ fn metadata(ctx: &Context, cursor: &Cursor, cell: &MetadataCell) -> Vec<Completi
         label: label.to_string(),
         kind,
         detail: Some(format!("{} row", rows[r].row)),
-        documentation: cursor::template_metadata_text(ctx.outline, r)
-            .map(|t| format!("{t}\n\n---\n\n*{ATTRIBUTION}*")),
+        documentation: cursor::template_metadata_text(ctx.outline, r).map(|mut text| {
+            push_attribution(&mut text);
+            text
+        }),
         sort_text: format!("{sort:03}"),
         filter_text: None,
         edit: Edit {

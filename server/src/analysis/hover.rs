@@ -7,7 +7,7 @@
 use super::alignment::MatchKind;
 use super::cursor::{self, Place};
 use super::document::Document;
-use super::outline::{Requirement, ValueKind, ATTRIBUTION};
+use super::outline::{push_attribution, Requirement, ValueKind};
 use super::personas;
 use super::rules::toc_link;
 use super::text::TextRange;
@@ -97,7 +97,7 @@ fn metadata_row(analysis: &Analysis, r: usize, range: TextRange) -> HoverText {
         ValueKind::OneOf(choices) => format!("one of {}", choices.join(", ")),
     };
     md.push_str(&format!("\n\nValue: {value}."));
-    md.push_str(&format!("\n\n---\n\n*{ATTRIBUTION}*"));
+    push_attribution(&mut md);
     HoverText {
         range,
         markdown: md,
@@ -161,7 +161,7 @@ fn heading(analysis: &Analysis, h: usize) -> Option<HoverText> {
         md.push_str("\n\n---\n\n");
         md.push_str(&section.guidance);
     }
-    md.push_str(&format!("\n\n---\n\n*{ATTRIBUTION}*"));
+    push_attribution(&mut md);
     Some(HoverText {
         range: heading.range,
         markdown: md,

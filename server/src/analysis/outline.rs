@@ -19,6 +19,17 @@ use super::matching;
 pub const ATTRIBUTION: &str = "From the CNCF TAG-Security templates (cncf/tag-security), \
 CC BY 4.0; may be shortened or reformatted.";
 
+/// Appends the attribution (in italics) to Markdown that shows template text, after a rule
+/// when text comes before it.
+pub fn push_attribution(md: &mut String) {
+    if !md.is_empty() {
+        md.push_str("\n\n---\n\n");
+    }
+    md.push('*');
+    md.push_str(ATTRIBUTION);
+    md.push('*');
+}
+
 /// Whether a document must have a section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use super::document::Document;
 use super::markdown::{BlockKind, InlineCache, Syntax};
-use super::outline::ATTRIBUTION;
+use super::outline::push_attribution;
 use super::text::TextRange;
 
 const SOURCE: &str = include_str!("../../../grammars/usecase-personas.md");
@@ -56,7 +56,7 @@ impl Persona {
                 md.push_str(&format!("\n{}- {case}", "  ".repeat(*depth)));
             }
         }
-        md.push_str(&format!("\n\n---\n\n*{ATTRIBUTION}*"));
+        push_attribution(&mut md);
         md
     }
 }
