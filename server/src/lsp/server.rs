@@ -143,7 +143,13 @@ impl Backend {
         let analyzed = if in_place {
             Ok(tokio::task::block_in_place(work))
         } else {
-            tokio::task::spawn_blocking(work).await
+            tokio::task::spawn_blocking(|| {
+                let analyzed = work();
+                // What the analysis freed is sorted here, not by the next keystroke.
+                super::memory::settle();
+                analyzed
+            })
+            .await
         };
         match analyzed {
             Ok(Some(a)) => {
@@ -216,7 +222,7 @@ impl Backend {
         log_sent(sent, analyzed.version, started);
         if let Some(replaced) = replaced {
             // Off the async threads, which read the next change meanwhile.
-            tokio::task::spawn_blocking(move || drop(replaced));
+            super::memory::drop_soon(replaced);
         }
     }
 
@@ -318,7 +324,7 @@ impl Backend {
         };
         log_sent(sent, version, started);
         if let Some(replaced) = replaced {
-            tokio::task::spawn_blocking(move || drop(replaced));
+            super::memory::drop_soon(replaced);
         }
         true
     }
