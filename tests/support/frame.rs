@@ -10,6 +10,12 @@ use serde_json::Value;
 /// Reads one `Content-Length` framed JSON message; `None` at the end of the stream or on a
 /// malformed frame (the reader then stops, and the caller sees the disconnection).
 pub fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
+    parse_body(&read_body(reader)?)
+}
+
+/// Reads one `Content-Length` framed message's body, unparsed; `None` at the end of the stream
+/// or on a malformed header.
+pub fn read_body(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -27,12 +33,17 @@ pub fn read_frame(reader: &mut impl BufRead) -> Option<Value> {
     }
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
-    match serde_json::from_slice(&body) {
+    Some(body)
+}
+
+/// A message's body as JSON; `None` (said on stderr) when it is not JSON.
+pub fn parse_body(body: &[u8]) -> Option<Value> {
+    match serde_json::from_slice(body) {
         Ok(value) => Some(value),
         Err(e) => {
             eprintln!(
                 "client: unparsable message from the server ({e}): {}",
-                String::from_utf8_lossy(&body)
+                String::from_utf8_lossy(body)
             );
             None
         }
