@@ -167,18 +167,16 @@ impl LastOutline {
     }
 
     /// The next outline when one heading's words changed and nothing else (a heading being
-    /// typed in), made from this one where that change moves no other heading's match or
-    /// anchor (see [`Alignment::kept_when_renamed`] and [`anchors::renamed`]): the alignment is
-    /// this one's, the anchors this one's but the heading's. `Err` gives `words` back otherwise.
+    /// typed in; the levels are the same, see [`Self::same_levels`]), made from this one where
+    /// that change moves no other heading's match or anchor (see
+    /// [`Alignment::kept_when_renamed`] and [`anchors::renamed`]): the alignment is this one's,
+    /// the anchors this one's but the heading's. `Err` gives `words` back otherwise.
     fn one_renamed(
         &self,
         outline: &'static Outline,
         headings: &[Heading],
         words: Vec<Arc<HeadingWords>>,
     ) -> Result<LastOutline, Vec<Arc<HeadingWords>>> {
-        if !self.same_levels(outline, headings) {
-            return Err(words);
-        }
         let mut changed = (0..words.len()).filter(|&i| !Arc::ptr_eq(&self.words[i], &words[i]));
         let (Some(h), None) = (changed.next(), changed.next()) else {
             return Err(words);
@@ -202,15 +200,10 @@ impl LastOutline {
         })
     }
 
-    /// The same outline, and headings of the same levels and words, in the same order.
-    fn same_headings(
-        &self,
-        outline: &'static Outline,
-        headings: &[Heading],
-        words: &[Arc<HeadingWords>],
-    ) -> bool {
-        self.same_levels(outline, headings)
-            && self.words.iter().zip(words).all(|(a, b)| Arc::ptr_eq(a, b))
+    /// The same words, heading by heading (shared, as [`heading_words`] gives the last ones
+    /// back); for headings of the same levels (see [`Self::same_levels`]).
+    fn same_words(&self, words: &[Arc<HeadingWords>]) -> bool {
+        self.words.iter().zip(words).all(|(a, b)| Arc::ptr_eq(a, b))
     }
 
     /// The same outline, and as many headings, of the same levels in the same order.
@@ -299,15 +292,19 @@ fn outline_of(
     if cancelled() {
         return Err(last);
     }
+    // Compared once: both the outline kept as it is and the one-heading rename need it.
+    let same_levels = last
+        .as_ref()
+        .is_some_and(|last| last.same_levels(outline, headings));
     match last {
-        Some(last) if last.same_headings(outline, headings, &words) => Ok(last),
+        Some(last) if same_levels && last.same_words(&words) => Ok(last),
         last => {
             let words = match &last {
-                Some(last) => match last.one_renamed(outline, headings, words) {
+                Some(last) if same_levels => match last.one_renamed(outline, headings, words) {
                     Ok(kept) => return Ok(kept),
                     Err(words) => words,
                 },
-                None => words,
+                _ => words,
             };
             let alignment = Arc::new(Alignment::with_words(
                 outline,
