@@ -12,6 +12,7 @@
 //!   document as one.
 
 mod batch;
+mod change_json;
 mod convert;
 mod memory;
 mod server;

@@ -7,7 +7,8 @@
 //! - Each message is parsed once, here. Behind a framing layer of our own, tower-lsp's loop
 //!   parsed every message a second time, and a burst of changes cost a dispatch each.
 //! - A change is parsed into its typed parameters and applied by the session itself
-//!   ([`ApplyChange`]), not through tower-lsp's router, which would parse it again.
+//!   ([`ApplyChange`]), not through tower-lsp's router, which would parse it again. The usual
+//!   change is read in place by `change_json`, without serde (anything else takes serde).
 //! - A burst of changes that arrived while the server was busy is applied as one change (see
 //!   [`Transport::serve`] and `batch`).
 //!
@@ -67,10 +68,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::notification::{DidChangeTextDocument, Notification as _};
-use tower_lsp_server::ls_types::DidChangeTextDocumentParams;
+use tower_lsp_server::ls_types::{DidChangeTextDocumentParams, Uri};
 use tower_lsp_server::ClientSocket;
 use tower_service::Service;
 
+use super::change_json;
 use super::sink::{unread_bytes, Sink};
 
 /// The largest message body accepted (64 MiB); a larger `Content-Length` is skipped.
@@ -129,6 +131,8 @@ pub struct Decoder {
     skipped: usize,
     /// An `initialize` request has succeeded: requests other than `initialize` are forwarded.
     initialized: bool,
+    /// The document of the last change read: the next one most likely names it too.
+    last_uri: Option<Uri>,
 }
 
 impl Default for Decoder {
@@ -148,6 +152,7 @@ impl Decoder {
             long_line: false,
             skipped: 0,
             initialized: false,
+            last_uri: None,
         }
     }
 
@@ -187,10 +192,22 @@ impl Decoder {
                     if pending.len() < len {
                         return None;
                     }
-                    let body = pending[..len].to_vec();
+                    let body = &self.buf[self.start..self.start + len];
                     self.start += len;
                     self.state = State::Headers;
-                    return Some(validate(body, self.initialized));
+                    // The usual change is read in place (see `change_json`); anything else, or
+                    // anything unusual about it, is checked and parsed by `validate`.
+                    let change = std::str::from_utf8(body)
+                        .ok()
+                        .and_then(|text| change_json::read(text, self.last_uri.as_ref()));
+                    if let Some(change) = change {
+                        let uri = &change.text_document.uri;
+                        if self.last_uri.as_ref() != Some(uri) {
+                            self.last_uri = Some(uri.clone());
+                        }
+                        return Some(Event::Message(Message::Change(change)));
+                    }
+                    return Some(validate(body.to_vec(), self.initialized));
                 }
                 State::Headers => {
                     let Some(nl) = pending.iter().position(|&b| b == b'\n') else {
@@ -202,14 +219,15 @@ impl Decoder {
                         }
                         return None;
                     };
-                    let mut line = &pending[..nl];
-                    if line.last() == Some(&b'\r') {
-                        line = &line[..line.len() - 1];
-                    }
-                    let line = line.to_vec();
+                    let line =
+                        self.start..self.start + nl - usize::from(pending[..nl].ends_with(b"\r"));
                     self.start += nl + 1;
                     let long = std::mem::take(&mut self.long_line) || line.len() > MAX_HEADER_LINE;
-                    if let Some(event) = self.header_line(&line, long) {
+                    // Lent out while the line is read (`header_line` does not use it): no copy.
+                    let buf = std::mem::take(&mut self.buf);
+                    let event = self.header_line(&buf[line], long);
+                    self.buf = buf;
+                    if let Some(event) = event {
                         return Some(event);
                     }
                 }
@@ -350,7 +368,7 @@ pub(crate) const DID_CHANGE: &str = DidChangeTextDocument::METHOD;
 /// `text` as a `didChange` notification that tower-lsp would accept, in one parse; `None` for
 /// anything else (a different method, a request id, parameters tower-lsp would refuse), which
 /// then takes the general path.
-fn as_change(text: &str) -> Option<DidChangeTextDocumentParams> {
+pub(super) fn as_change(text: &str) -> Option<DidChangeTextDocumentParams> {
     /// The field is there, whatever its value (`"id": null` makes a request too).
     fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         serde::de::IgnoredAny::deserialize(d).map(|_| true)
