@@ -137,6 +137,23 @@ impl OpenDocument {
         Some(places)
     }
 
+    /// Keeps `places`, made for the latest full analysis before any publish needed them (see
+    /// `Backend::place_ahead`), unless a publish has placed that analysis's diagnostics since
+    /// or a newer analysis replaced it.
+    /// Gives them back when not kept.
+    #[must_use]
+    pub fn keep_places_made_ahead(&mut self, places: CarriedPlaces) -> Option<CarriedPlaces> {
+        let current = self
+            .latest
+            .as_ref()
+            .is_some_and(|l| Arc::ptr_eq(l, &places.from));
+        if current && self.carried_places.is_none() && places.source == Source::Full {
+            self.carried_places = Some(places);
+            return None;
+        }
+        Some(places)
+    }
+
     /// Makes `made` the outline pass whose diagnostics later keystrokes carry (see
     /// [`Carried::kept_outline`]); returns the one it replaces.
     pub fn adopt_outline(&mut self, made: Arc<Analyzed>) -> Option<Arc<Analyzed>> {
@@ -319,6 +336,15 @@ struct Place {
 }
 
 impl CarriedPlaces {
+    /// The full analysis's diagnostics at its own text, serialised as published for `uri`:
+    /// what the first publish after it would otherwise make (see
+    /// [`OpenDocument::keep_places_made_ahead`]).
+    pub fn ahead(from: Arc<Analyzed>, uri: &Uri, encoding: Encoding) -> Self {
+        let mut places = Self::new(from, Source::Full, encoding);
+        places.serialise(uri);
+        places
+    }
+
     /// At the analysis's own text. Of an outline pass, only those that can be published: the
     /// others never move up, since one that an edit touches is never carried (see
     /// [`Carried::kept_outline`]).
@@ -638,6 +664,11 @@ mod tests {
                 open.latest = Some(analyzed.clone());
                 open.edits.clear();
                 open.carried_places = None;
+                if seed % 2 == 0 {
+                    // Placed ahead, as after a full analysis's publish.
+                    let ahead = CarriedPlaces::ahead(analyzed.clone(), &uri, encoding);
+                    assert!(open.keep_places_made_ahead(ahead).is_none());
+                }
                 let mut version = 1;
                 for _ in 0..12 {
                     for _ in 0..1 + random(3) {
