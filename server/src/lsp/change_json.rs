@@ -220,44 +220,51 @@ impl<'a> Reader<'a> {
         u32::try_from(self.integer()?).ok()
     }
 
-    fn params(&mut self) -> Option<DidChangeTextDocumentParams> {
-        let (mut document, mut changes) = (None, None);
+    /// An object of the two members `a` and `b`, each once and nothing else, read by
+    /// `read_a` and `read_b`.
+    fn pair<A, B>(
+        &mut self,
+        (a, mut read_a): (&str, impl FnMut(&mut Self) -> Option<A>),
+        (b, mut read_b): (&str, impl FnMut(&mut Self) -> Option<B>),
+    ) -> Option<(A, B)> {
+        let (mut first, mut second) = (None, None);
         self.object(|r, key| {
-            match key {
-                "textDocument" if document.is_none() => document = Some(r.document()?),
-                "contentChanges" if changes.is_none() => changes = Some(r.changes()?),
-                _ => return None,
+            if key == a && first.is_none() {
+                first = Some(read_a(r)?);
+            } else if key == b && second.is_none() {
+                second = Some(read_b(r)?);
+            } else {
+                return None;
             }
             Some(())
         })?;
+        Some((first?, second?))
+    }
+
+    fn params(&mut self) -> Option<DidChangeTextDocumentParams> {
+        let (text_document, content_changes) = self.pair(
+            ("textDocument", Self::document),
+            ("contentChanges", Self::changes),
+        )?;
         Some(DidChangeTextDocumentParams {
-            text_document: document?,
-            content_changes: changes?,
+            text_document,
+            content_changes,
         })
     }
 
     fn document(&mut self) -> Option<VersionedTextDocumentIdentifier> {
-        let (mut uri, mut version) = (None, None);
-        self.object(|r, key| {
-            match key {
-                "uri" if uri.is_none() => {
-                    let text = r.string()?;
-                    uri = Some(match r.last.filter(|last| last.as_str() == text) {
-                        Some(last) => last.clone(),
-                        None => text.parse::<Uri>().ok()?,
-                    });
-                }
-                "version" if version.is_none() => {
-                    version = Some(i32::try_from(r.integer()?).ok()?);
-                }
-                _ => return None,
-            }
-            Some(())
-        })?;
-        Some(VersionedTextDocumentIdentifier {
-            uri: uri?,
-            version: version?,
-        })
+        let version = |r: &mut Self| i32::try_from(r.integer()?).ok();
+        let (uri, version) = self.pair(("uri", Self::uri), ("version", version))?;
+        Some(VersionedTextDocumentIdentifier { uri, version })
+    }
+
+    /// The document's URI: the last change's again when it is the same text.
+    fn uri(&mut self) -> Option<Uri> {
+        let text = self.string()?;
+        match self.last.filter(|last| last.as_str() == text) {
+            Some(last) => Some(last.clone()),
+            None => text.parse().ok(),
+        }
     }
 
     fn changes(&mut self) -> Option<Vec<TextDocumentContentChangeEvent>> {
@@ -298,35 +305,13 @@ impl<'a> Reader<'a> {
     }
 
     fn range(&mut self) -> Option<Range> {
-        let (mut start, mut end) = (None, None);
-        self.object(|r, key| {
-            match key {
-                "start" if start.is_none() => start = Some(r.position()?),
-                "end" if end.is_none() => end = Some(r.position()?),
-                _ => return None,
-            }
-            Some(())
-        })?;
-        Some(Range {
-            start: start?,
-            end: end?,
-        })
+        let (start, end) = self.pair(("start", Self::position), ("end", Self::position))?;
+        Some(Range { start, end })
     }
 
     fn position(&mut self) -> Option<Position> {
-        let (mut line, mut character) = (None, None);
-        self.object(|r, key| {
-            match key {
-                "line" if line.is_none() => line = Some(r.u32()?),
-                "character" if character.is_none() => character = Some(r.u32()?),
-                _ => return None,
-            }
-            Some(())
-        })?;
-        Some(Position {
-            line: line?,
-            character: character?,
-        })
+        let (line, character) = self.pair(("line", Self::u32), ("character", Self::u32))?;
+        Some(Position { line, character })
     }
 }
 

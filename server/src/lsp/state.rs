@@ -139,8 +139,7 @@ impl OpenDocument {
 
     /// Keeps `places`, made for the latest full analysis before any publish needed them (see
     /// `Backend::place_ahead`), unless a publish has placed that analysis's diagnostics since
-    /// or a newer analysis replaced it.
-    /// Gives them back when not kept.
+    /// or a newer analysis replaced it; then gives them back.
     #[must_use]
     pub fn keep_places_made_ahead(&mut self, places: CarriedPlaces) -> Option<CarriedPlaces> {
         let current = self
