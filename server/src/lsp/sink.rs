@@ -8,10 +8,21 @@
 //! client (the pipe must have room for the whole frame, so the write cannot block). Anything
 //! else (a frame behind others, a full pipe, a socket or a file for stdout, another system)
 //! goes through the writer thread as before. Frames keep their order: one counted as queued
-//! holds back every frame written at once until the writer thread has written it.
+//! holds back every frame written at once until the writer thread has written it. The pipe is
+//! grown to 256 KiB (where the system allows), so that a publish of a few hundred diagnostics
+//! fits in it whole.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// The size stdout's pipe is grown to: a publish of a few hundred diagnostics is larger than a
+/// pipe's usual 64 KiB (~85 KB at 10k lines), and a frame larger than the pipe is written in
+/// pieces as the client reads them, by the writer thread. Not larger: a client that reads
+/// slower than the server publishes would find that many bytes of stale publishes waiting in
+/// the pipe, where the writer can no longer replace them with the newest (`Outbox::latest`).
+/// Linux lets an unprivileged process grow a pipe to 1 MiB by default.
+#[cfg(target_os = "linux")]
+const PIPE_SIZE: libc::c_int = 256 << 10;
 
 /// Stdout as a pipe (see the module comment).
 pub struct Sink {
@@ -40,10 +51,18 @@ impl Sink {
         None
     }
 
-    /// The write end of a pipe as a sink; `None` for anything else.
+    /// The write end of a pipe as a sink, the pipe grown to `PIPE_SIZE` where the system
+    /// allows it; `None` for anything else.
     #[cfg(unix)]
     fn of(out: std::os::fd::OwnedFd) -> Option<Arc<Sink>> {
         use std::os::fd::AsRawFd;
+        #[cfg(target_os = "linux")]
+        // SAFETY: `F_SETPIPE_SZ` sets the size of the pipe `out` is an end of, from the `int`
+        // it is given; it fails (changing nothing) on anything else, or above the system's
+        // limit for the user.
+        unsafe {
+            libc::fcntl(out.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+        }
         // SAFETY: `F_GETPIPE_SZ` takes no argument and returns the pipe's size, or -1 on a
         // descriptor that is not a pipe. `sysconf` only reads a setting.
         let (capacity, page) = unsafe {
