@@ -142,15 +142,10 @@ impl OpenDocument {
     /// or a newer analysis replaced it; then gives them back.
     #[must_use]
     pub fn keep_places_made_ahead(&mut self, places: CarriedPlaces) -> Option<CarriedPlaces> {
-        let current = self
-            .latest
-            .as_ref()
-            .is_some_and(|l| Arc::ptr_eq(l, &places.from));
-        if current && self.carried_places.is_none() && places.source == Source::Full {
-            self.carried_places = Some(places);
-            return None;
+        if places.source != Source::Full || self.carried_places.is_some() {
+            return Some(places);
         }
-        Some(places)
+        self.keep_places(places)
     }
 
     /// Makes `made` the outline pass whose diagnostics later keystrokes carry (see
