@@ -57,11 +57,14 @@ impl Sink {
     fn of(out: std::os::fd::OwnedFd) -> Option<Arc<Sink>> {
         use std::os::fd::AsRawFd;
         #[cfg(target_os = "linux")]
-        // SAFETY: `F_SETPIPE_SZ` sets the size of the pipe `out` is an end of, from the `int`
-        // it is given; it fails (changing nothing) on anything else, or above the system's
-        // limit for the user.
+        // SAFETY: `F_GETPIPE_SZ` takes no argument and returns the pipe's size, or -1 on a
+        // descriptor that is not a pipe; `F_SETPIPE_SZ` sets the size of the pipe `out` is an
+        // end of, from the `int` it is given, and fails (changing nothing) on anything else or
+        // above the system's limit for the user. Only grown: a client's larger pipe is kept.
         unsafe {
-            libc::fcntl(out.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+            if libc::fcntl(out.as_raw_fd(), libc::F_GETPIPE_SZ) < PIPE_SIZE {
+                libc::fcntl(out.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+            }
         }
         // SAFETY: `F_GETPIPE_SZ` takes no argument and returns the pipe's size, or -1 on a
         // descriptor that is not a pipe. `sysconf` only reads a setting.
