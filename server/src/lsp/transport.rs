@@ -197,17 +197,18 @@ impl Decoder {
                     self.state = State::Headers;
                     // The usual change is read in place (see `change_json`); anything else, or
                     // anything unusual about it, is checked and parsed by `validate`.
-                    let change = std::str::from_utf8(body)
-                        .ok()
-                        .and_then(|text| change_json::read(text, self.last_uri.as_ref()));
-                    if let Some(change) = change {
+                    let Ok(text) = std::str::from_utf8(body) else {
+                        return Some(validate(body.to_vec(), self.initialized));
+                    };
+                    if let Some(change) = change_json::read(text, self.last_uri.as_ref()) {
                         let uri = &change.text_document.uri;
                         if self.last_uri.as_ref() != Some(uri) {
                             self.last_uri = Some(uri.clone());
                         }
                         return Some(Event::Message(Message::Change(change)));
                     }
-                    return Some(validate(body.to_vec(), self.initialized));
+                    // Checked as UTF-8 above: not again.
+                    return Some(validate_text(text.to_owned(), self.initialized));
                 }
                 State::Headers => {
                     let Some(nl) = pending.iter().position(|&b| b == b'\n') else {
@@ -394,17 +395,21 @@ pub(super) fn as_change(text: &str) -> Option<DidChangeTextDocumentParams> {
 /// Checks one message body: the message to forward, or why not. Before the server is
 /// `initialized`, only `initialize` requests are forwarded.
 pub fn validate(body: Vec<u8>, initialized: bool) -> Event {
-    let text = match String::from_utf8(body) {
-        Ok(text) => text,
+    match String::from_utf8(body) {
+        Ok(text) => validate_text(text, initialized),
         Err(e) => {
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            return reject(
+            reject(
                 &lossy,
                 PARSE_ERROR,
                 format!("the message is not valid UTF-8: {}", e.utf8_error()),
-            );
+            )
         }
-    };
+    }
+}
+
+/// [`validate`] for a body already known to be UTF-8.
+fn validate_text(text: String, initialized: bool) -> Event {
     let text = match replace_lone_surrogates(&text) {
         Cow::Borrowed(_) => text,
         Cow::Owned(fixed) => {
