@@ -397,20 +397,27 @@ impl Backend {
         if stale() {
             return None;
         }
-        let mut frames = Outbox::frame(PublishDiagnostics::METHOD, &params)?;
-        if notify {
-            let analysed = convert::AnalysedParams {
-                uri: uri.clone(),
-                version,
-                pass: match pass {
-                    Pass::Outline => "outline",
-                    Pass::Full => "full",
-                }
-                .to_string(),
-                last,
-            };
-            frames.extend(Outbox::frame(convert::Analysed::METHOD, &analysed)?);
-        }
+        let analysed = if notify {
+            Some(Outbox::frame(
+                convert::Analysed::METHOD,
+                &convert::AnalysedParams {
+                    uri: uri.clone(),
+                    version,
+                    pass: match pass {
+                        Pass::Outline => "outline",
+                        Pass::Full => "full",
+                    }
+                    .to_string(),
+                    last,
+                },
+            )?)
+        } else {
+            None
+        };
+        // Sized for both: tens of kilobytes are not moved again to append the second.
+        let room = analysed.as_ref().map_or(0, Vec::len);
+        let mut frames = Outbox::frame_with_room(PublishDiagnostics::METHOD, &params, room)?;
+        frames.extend(analysed.into_iter().flatten());
         // Replaced by the next publish if not written by then, dropped if superseded.
         self.outbox
             .latest(uri.as_str(), frames, Some(superseded))
