@@ -1134,7 +1134,7 @@ fn answer<E: std::fmt::Display>(
 #[derive(Default)]
 struct Input {
     decoder: Decoder,
-    batch: Vec<Message>,
+    batch: super::batch::Batch,
     /// Bytes read into `batch`.
     bytes: usize,
     /// `initialize` has succeeded (see [`Decoder::set_initialized`]).
@@ -1168,7 +1168,7 @@ impl Input {
     /// The messages to hand over, in order, consecutive changes merged (see `batch`).
     fn take(&mut self) -> Vec<Message> {
         self.bytes = 0;
-        super::batch::coalesce(std::mem::take(&mut self.batch))
+        self.batch.take()
     }
 
     /// The input ended.
