@@ -494,14 +494,20 @@ impl Backend {
                     return;
                 };
                 // A document too large to parse gets only this pass: it is the last.
-                let Some(last) = state::lock(&backend.state)
+                let Some((last, superseded)) = state::lock(&backend.state)
                     .docs
                     .get(&uri)
                     .filter(|d| d.version == version)
-                    .map(|d| d.doc.is_too_large())
+                    .map(|d| (d.doc.is_too_large(), d.superseded.clone()))
                 else {
                     return;
                 };
+                // A change read and not yet applied (the rest of a burst) would make this
+                // version's publish useless work: waits for it.
+                backend.outbox.until_input_applied(&superseded).await;
+                if superseded.load(Ordering::Relaxed) {
+                    return;
+                }
                 // Typing that keeps the headings needs no pass: the last one's diagnostics
                 // serve, carried.
                 if !backend.publish_outline(&uri, version, None, last).await {
