@@ -552,9 +552,14 @@ pub fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
 
 /// `Content-Length` framing of a body.
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut out = frame_header(body.len()).into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// The header that frames a body of `length` bytes.
+fn frame_header(length: usize) -> String {
+    format!("Content-Length: {length}\r\n\r\n")
 }
 
 fn error_response(id: Value, code: i64, message: &str) -> Vec<u8> {
@@ -809,7 +814,7 @@ impl Outbox {
         let written = (|| {
             let mut length = ByteCount(0);
             serde_json::to_writer(&mut length, &message)?;
-            let header = format!("Content-Length: {}\r\n\r\n", length.0);
+            let header = frame_header(length.0);
             let mut out = Vec::with_capacity(header.len() + length.0 + room);
             out.extend_from_slice(header.as_bytes());
             serde_json::to_writer(&mut out, &message)?;
