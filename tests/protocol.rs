@@ -799,3 +799,46 @@ fn a_client_that_stops_reading_gets_everything_whole_and_in_order() {
     let _ = child.wait();
     let _ = reader.join();
 }
+
+/// The slice the kernel reports for a thread (`se.slice` in `/proc/.../sched`, nanoseconds),
+/// where it reports one.
+#[cfg(target_os = "linux")]
+fn scheduler_slice(sched: &std::path::Path) -> Option<u64> {
+    let text = std::fs::read_to_string(sched).ok()?;
+    let line = text.lines().find(|l| l.starts_with("se.slice"))?;
+    line.split(':').nth(1)?.trim().parse().ok()
+}
+
+/// Every thread of the server runs with the short scheduler slice it asks for at start
+/// (`lsp/slice.rs`): the stdin thread, the runtime's workers, and the blocking threads that
+/// ran the document's analyses, all started after the request.
+#[cfg(target_os = "linux")]
+#[test]
+fn every_server_thread_runs_with_a_short_scheduler_slice() {
+    let ours = std::path::Path::new("/proc/thread-self/sched");
+    let Some(default) = scheduler_slice(ours) else {
+        eprintln!("this kernel reports no se.slice: not checked");
+        return;
+    };
+    assert_ne!(
+        default, 100_000,
+        "the default slice is already the short one"
+    );
+    let (mut server, _) = Server::initialized(Server::init_params(None, None));
+    server.did_open(URI, 1, &template());
+    server.wait_publish(URI, 1);
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", server.pid())).expect("tasks");
+    let mut slices = Vec::new();
+    for task in tasks.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if let Some(slice) = scheduler_slice(&task.path().join("sched")) {
+            slices.push((name.trim().to_string(), slice));
+        }
+    }
+    assert!(slices.len() >= 3, "too few threads seen: {slices:?}");
+    assert!(
+        slices.iter().all(|&(_, slice)| slice == 100_000),
+        "threads without the short slice: {slices:?}"
+    );
+    server.shutdown_and_exit();
+}

@@ -10,6 +10,7 @@
 //! - `sink.rs`: stdout as a pipe, written at once when no frame is queued ahead.
 //! - `batch.rs`: messages read together are handled together; a run of changes to one
 //!   document as one.
+//! - `slice.rs`: short scheduler slices, so that a woken thread runs at once.
 
 mod batch;
 mod change_json;
@@ -18,6 +19,7 @@ mod memory;
 mod server;
 mod settings;
 mod sink;
+mod slice;
 mod state;
 pub mod transport;
 
@@ -42,6 +44,9 @@ pub fn init_logging() {
 /// `shutdown` request, 1 without one (as the protocol asks).
 pub fn run_stdio() -> ExitCode {
     memory::configure();
+    // Before any other thread starts: they inherit it.
+    let short = slice::request_short();
+    tracing::debug!("short scheduler slices asked for: {short}");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_keep_alive(memory::IDLE_THREAD_KEEP_ALIVE)
