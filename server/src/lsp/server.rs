@@ -622,17 +622,31 @@ impl ApplyChange for Backend {
             };
             let version = params.text_document.version;
             for change in convert::join_insertions(params.content_changes, encoding) {
-                let replaced = change
-                    .range
-                    .map(|range| convert::text_range(&open.doc, range, encoding));
-                let edit = state::Edit::apply(
-                    &mut open.doc,
-                    version,
-                    replaced,
-                    &change.text,
-                    encoding,
-                    open.edits.last(),
-                );
+                let last = open.edits.last().copied();
+                let typed_on = match (change.range, &last) {
+                    (Some(range), Some(last)) if range.start == range.end => state::Edit::typed_on(
+                        &mut open.doc,
+                        version,
+                        range.start,
+                        &change.text,
+                        encoding,
+                        last,
+                    ),
+                    _ => None,
+                };
+                let edit = typed_on.unwrap_or_else(|| {
+                    let replaced = change
+                        .range
+                        .map(|range| convert::text_range(&open.doc, range, encoding));
+                    state::Edit::apply(
+                        &mut open.doc,
+                        version,
+                        replaced,
+                        &change.text,
+                        encoding,
+                        last.as_ref(),
+                    )
+                });
                 open.edits.push(edit);
             }
             open.new_version(version);
