@@ -10,10 +10,12 @@
 //! woken by a burst's first change waited 285 µs on the client's CPU, with the other CPU idle,
 //! until the client had written all 50; only then was anything read.
 //!
-//! Each of the server's threads runs briefly per wake (an outline publish: tens to a few
-//! hundred µs), so it asks for the shortest slice the kernel allows (0.1 ms). That changes
-//! when a thread runs, not its share of the CPU (that is its weight, the `nice` value), and an
-//! unprivileged process may ask it for itself. Threads inherit it, so it is asked once, before
+//! The threads a keystroke waits for run briefly per wake (an outline publish: tens to a few
+//! hundred µs). A full analysis runs longer, on a blocking thread; with a short slice it gives
+//! way sooner to a thread that is woken, which a keystroke wants too. So the whole process asks
+//! for the shortest slice the kernel allows (0.1 ms). That changes when a thread runs, not its
+//! share of the CPU (that is its weight, the `nice` value), and an unprivileged process may ask
+//! it for itself. Threads inherit it, so it is asked once, before
 //! any other thread starts. Kernels before 6.12 accept the request and ignore it; other
 //! systems are left as they are.
 
