@@ -623,17 +623,16 @@ impl ApplyChange for Backend {
             let version = params.text_document.version;
             for change in convert::join_insertions(params.content_changes, encoding) {
                 let last = open.edits.last().copied();
-                let typed_on = match (change.range, &last) {
-                    (Some(range), Some(last)) if range.start == range.end => state::Edit::typed_on(
+                let typed_on = change.range.zip(last).and_then(|(range, last)| {
+                    state::Edit::typed_on(
                         &mut open.doc,
                         version,
-                        range.start,
+                        range,
                         &change.text,
                         encoding,
-                        last,
-                    ),
-                    _ => None,
-                };
+                        &last,
+                    )
+                });
                 let edit = typed_on.unwrap_or_else(|| {
                     let replaced = change
                         .range

@@ -225,21 +225,26 @@ impl Edit {
         }
     }
 
-    /// Typing on: `text` inserted at `at`, where `last` (the edit before it) left its new text
-    /// ending, when neither holds a line break. Its offsets and positions follow from `last`'s,
+    /// Typing on: `text` in place of `replaced` when that is an insertion at the position where
+    /// `last` (the edit before it) left its new text ending, and neither holds a line break. Its offsets and positions follow from `last`'s,
     /// with no look-up in the text: at 100k lines the four look-ups of [`apply`](Self::apply)
     /// were most of applying a keystroke (~37 µs of it, under `perf`), and a burst read in
     /// pieces pays it once a piece. `None`, the document untouched, otherwise.
     pub fn typed_on(
         doc: &mut Document,
         version: i32,
-        at: Position,
+        replaced: Range,
         text: &str,
         encoding: Encoding,
         last: &Edit,
     ) -> Option<Edit> {
+        let at = replaced.start;
         // `plain_line` says `last` broke no line; the same check of `text` here.
-        if at != last.new_end || last.plain_line.is_none() || text.contains(['\n', '\r']) {
+        if replaced.end != at
+            || at != last.new_end
+            || last.plain_line.is_none()
+            || text.contains(['\n', '\r'])
+        {
             return None;
         }
         let new_end = Position {
@@ -669,9 +674,15 @@ mod tests {
         assert_eq!(request.run().version, 2);
     }
 
+    /// An empty range at `at`: where an insertion goes.
+    fn insert(at: Position) -> Range {
+        Range { start: at, end: at }
+    }
+
     /// Typing on from the last edit (`Edit::typed_on`) makes the edit, and the text, that
     /// looking its positions up (`Edit::apply`) makes, in every encoding, after emoji, CJK and
-    /// CRLF; it declines a line break and a position elsewhere, leaving the text as it was.
+    /// CRLF; it declines a line break, a position elsewhere and a replacement, leaving the text
+    /// as it was.
     #[test]
     fn typing_on_makes_the_edit_a_look_up_makes() {
         let text = "# Title\r\n\r\nSome words 😀 中文 here\r\nnext line\n";
@@ -682,10 +693,7 @@ mod tests {
             let mut last: Option<Edit> = None;
             let mut typed_on = 0;
             for (version, typed) in (2..).zip(["x", "中", "é", "ab", "😀", "y", "\t", "z"]) {
-                let range = |doc: &Document| {
-                    let at = tower_lsp_server::ls_types::Range { start: at, end: at };
-                    Some(convert::text_range(doc, at, encoding))
-                };
+                let range = |doc: &Document| Some(convert::text_range(doc, insert(at), encoding));
                 let replaced = range(&slow);
                 let expected =
                     Edit::apply(&mut slow, version, replaced, typed, encoding, last.as_ref());
@@ -693,12 +701,13 @@ mod tests {
                 let got = match last.filter(|l| l.plain_line.is_some()) {
                     Some(last) => {
                         typed_on += 1;
-                        Edit::typed_on(&mut fast, version, at, typed, encoding, &last)
+                        Edit::typed_on(&mut fast, version, insert(at), typed, encoding, &last)
                             .unwrap_or_else(|| panic!("{encoding:?}: {typed:?} not typed on"))
                     }
                     None => {
                         assert!(last.is_none_or(|last| {
-                            Edit::typed_on(&mut fast, version, at, typed, encoding, &last).is_none()
+                            Edit::typed_on(&mut fast, version, insert(at), typed, encoding, &last)
+                                .is_none()
                         }));
                         let replaced = range(&fast);
                         Edit::apply(&mut fast, version, replaced, typed, encoding, last.as_ref())
@@ -722,8 +731,21 @@ mod tests {
                 line: at.line,
                 character: at.character - 1,
             };
-            for (at, typed) in [(at, "\n"), (at, "a\rb"), (elsewhere, "x")] {
-                assert!(Edit::typed_on(&mut fast, 99, at, typed, encoding, &last).is_none());
+            // From where typing would go on, over the line break after it.
+            let replacement = Range {
+                start: at,
+                end: Position {
+                    line: at.line + 1,
+                    character: 0,
+                },
+            };
+            for (replaced, typed) in [
+                (insert(at), "\n"),
+                (insert(at), "a\rb"),
+                (insert(elsewhere), "x"),
+                (replacement, "x"),
+            ] {
+                assert!(Edit::typed_on(&mut fast, 99, replaced, typed, encoding, &last).is_none());
             }
             assert_eq!(fast.text(), slow.text());
         }
