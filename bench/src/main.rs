@@ -30,6 +30,9 @@ const USAGE: &str = "usage: joint-review-bench [--peers] [--server PATH] [--only
   --keystrokes N   characters typed one at a time (default 200)
   --requests N     hover and completion requests each (default 50)";
 
+/// The name our server's rows carry (peers are named by their `--version`).
+const OURS: &str = "joint-review-lsp";
+
 /// Characters typed, in turn.
 const TYPED: &str = "the quick brown fox jumps over the lazy dog ";
 /// Line breaks timed: Enter at the end of the typing line, then Backspace, in turn (edits
@@ -154,7 +157,7 @@ fn main() -> ExitCode {
         },
     };
     let mut servers = vec![ServerSpec {
-        name: "joint-review-lsp".into(),
+        name: OURS.into(),
         program: ours.to_string_lossy().into_owned(),
         args: Vec::new(),
     }];
@@ -314,7 +317,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
     );
     let (at, _) = c.wait_notification("textDocument/publishDiagnostics", for_version(1));
     let cold = at - start;
-    let cold_full = (server.name == "joint-review-lsp").then(|| {
+    let cold_full = (server.name == OURS).then(|| {
         let (at, _) = c.wait_notification("$/jointReview/analysed", |p| {
             p["version"] == 1 && p["last"] == true
         });
@@ -390,7 +393,7 @@ fn run(server: &ServerSpec, doc: &BenchDoc, o: &Options, scratch: &Path) -> Row 
 
     // Single keystrokes and bursts (changes back to back, then diagnostics for the last one),
     // each after a pause, taken in turn so that both meet the machine in the same state.
-    let bursts = if server.name == "joint-review-lsp" {
+    let bursts = if server.name == OURS {
         BURSTS
     } else {
         // A peer may take seconds per burst (it publishes every version).
@@ -718,10 +721,7 @@ fn markdown_report(rows: &[Row], check: Option<CheckTimes>, notes: &[String]) ->
 /// digits can show a burst p95 level with the paused p95 that is over it): on how many of our
 /// rows the burst p95 is within the p95 of keystrokes after a pause, each pair in µs.
 fn burst_verdict(rows: &[Row]) -> String {
-    let ours: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.server == "joint-review-lsp")
-        .collect();
+    let ours: Vec<&Row> = rows.iter().filter(|r| r.server == OURS).collect();
     let within = ours
         .iter()
         .filter(|r| r.burst.p95 <= r.after_pause.p95)
